@@ -1,0 +1,275 @@
+"""Persistence: the eventsourcing application, its recorders and the read-model tables.
+
+The read models (``goalengine_goals``, ``goalengine_clients``) live in the same database as the
+events and are written *in the same transaction*: the recorders below extend eventsourcing's own
+``_insert_events`` so that the rows handed to ``save(..., readmodel=rows)`` are upserted alongside the
+stored events. A command either records its events and its rows, or nothing.
+
+Only this module and :mod:`goalengine.config` know about eventsourcing's persistence.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from attrs import frozen
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import Environment
+
+from goalengine.aggregates import Client, Goal
+from goalengine.config import APP_NAME, StoreConfig
+from goalengine.errors import StoreError
+from goalengine.serialization import register_transcodings
+
+#: Bumped when the stored layout changes in a way an older engine cannot read.
+FORMAT_VERSION = 1
+
+#: How often a snapshot is taken, in events: loading stays flat however long a history grows.
+SNAPSHOT_INTERVAL = 50
+
+
+@frozen
+class Row:
+    """One read-model row to upsert: ``table`` is ``goals`` or ``clients``."""
+
+    table: str
+    id: str
+    client_id: str
+    status: str
+    created_at: str
+    doc: dict[str, Any]
+
+
+_TABLES = {
+    "goals": "goalengine_goals",
+    "clients": "goalengine_clients",
+}
+
+
+def _ddl(prefix: str) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {prefix}goalengine_meta "
+        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        *(
+            f"CREATE TABLE IF NOT EXISTS {prefix}{table} ("
+            "id TEXT PRIMARY KEY, client_id TEXT NOT NULL, status TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, doc TEXT NOT NULL)"
+            for table in _TABLES.values()
+        ),
+        f"CREATE INDEX IF NOT EXISTS goalengine_goals_by_client ON {prefix}goalengine_goals "
+        "(client_id, created_at)",
+    ]
+
+
+def _upsert(prefix: str, table: str) -> str:
+    return (
+        f"INSERT INTO {prefix}{_TABLES[table]} (id, client_id, status, created_at, doc) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, "
+        "status = excluded.status, created_at = excluded.created_at, doc = excluded.doc"
+    )
+
+
+def _row_params(row: Row) -> tuple[str, str, str, str, str]:
+    doc = json.dumps(row.doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (row.id, row.client_id, row.status, row.created_at, doc)
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite recorder, also writing read-model rows in the same transaction."""
+
+    prefix = ""
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        for row in kwargs.get("readmodel", ()):
+            c.execute(_upsert("", row.table), _row_params(row))
+        return ids
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL recorder, also writing read-model rows in the same transaction."""
+
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        prefix = f'"{self.datastore.schema}".'
+        for row in kwargs.get("readmodel", ()):
+            curs.execute(_upsert(prefix, row.table).replace("?", "%s"), _row_params(row))
+
+
+class GoalApplication(Application[Any]):
+    """The eventsourcing application behind :class:`goalengine.GoalEngine`."""
+
+    name = APP_NAME
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Goal: SNAPSHOT_INTERVAL,
+        Client: SNAPSHOT_INTERVAL,
+    }
+
+    def __init__(self, settings: dict[str, str]) -> None:
+        self._settings = settings
+        super().__init__()
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Settings come from the store URL alone, never from os.environ.
+        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **self._settings})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+
+class Store:
+    """An open store: the eventsourcing application plus SQL access to the read models."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        if config.kind == "sqlite":
+            self._check_sqlite_path()
+        if config.kind == "postgres":
+            self._ensure_schema()
+        try:
+            self.app = GoalApplication(config.eventsourcing_env())
+            self._prefix = f'"{config.schema}".' if config.kind == "postgres" else ""
+            self._check_format()
+        except StoreError:
+            raise
+        except (PersistenceError, sqlite3.Error, OSError) as e:
+            raise StoreError(
+                f"cannot open store {config.display}: {_first_line(e)}", store=config.display
+            ) from e
+
+    # -- opening --------------------------------------------------------------------------------
+
+    def _check_sqlite_path(self) -> None:
+        path = self.config.path
+        assert path is not None
+        if path.is_dir():
+            raise StoreError(f"cannot open store {self.config.url}: {path} is a directory")
+        if not path.parent.exists():
+            raise StoreError(
+                f"cannot open store {self.config.url}: directory {path.parent} does not exist"
+            )
+        if path.exists():
+            with path.open("rb") as f:
+                head = f.read(16)
+            if head and head != b"SQLite format 3\x00":
+                raise StoreError(
+                    f"cannot open store {self.config.url}: {path} is not a SQLite file"
+                )
+
+    def _ensure_schema(self) -> None:
+        try:
+            import psycopg
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise StoreError(
+                "PostgreSQL stores need the postgres extra: pip install 'goalengine[postgres]'"
+            ) from e
+        c = self.config
+        try:
+            with psycopg.connect(
+                host=c.host,
+                port=c.port,
+                user=c.user,
+                password=c.password or None,
+                dbname=c.dbname,
+                connect_timeout=5,
+                autocommit=True,
+            ) as conn:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{c.schema}"')
+        except psycopg.Error as e:
+            raise StoreError(
+                f"cannot open store {c.display}: {_first_line(e)}", store=c.display
+            ) from e
+
+    def _check_format(self) -> None:
+        with self.transaction(commit=True) as cur:
+            for statement in _ddl(self._prefix):
+                cur.execute(statement)
+            cur.execute(
+                self._sql("SELECT value FROM {p}goalengine_meta WHERE key = ?"), ("format",)
+            )
+            found = cur.fetchone()
+            if found is None:
+                cur.execute(
+                    self._sql("INSERT INTO {p}goalengine_meta (key, value) VALUES (?, ?)"),
+                    ("format", str(FORMAT_VERSION)),
+                )
+                return
+            version = int(found["value"])
+        if version > FORMAT_VERSION:
+            raise StoreError(
+                f"store {self.config.display} has format {version}, newer than this goalengine "
+                f"reads ({FORMAT_VERSION}); upgrade goalengine to open it",
+                format=version,
+            )
+
+    # -- SQL ------------------------------------------------------------------------------------
+
+    def _sql(self, statement: str) -> str:
+        statement = statement.replace("{p}", self._prefix)
+        return statement.replace("?", "%s") if self.config.kind == "postgres" else statement
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=commit) as cur:
+            yield cur
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.transaction(commit=False) as cur:
+            cur.execute(self._sql(statement), tuple(params))
+            return [dict(r) for r in cur.fetchall()]
+
+    def docs(self, table: str, where: str = "", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The read-model documents of ``table`` (``goals``/``clients``) in creation order."""
+        statement = f"SELECT doc FROM {{p}}{_TABLES[table]}"
+        if where:
+            statement += f" WHERE {where}"
+        statement += " ORDER BY created_at, id"
+        return [json.loads(r["doc"]) for r in self.query(statement, params)]
+
+    def ids_with_prefix(self, table: str, prefix: str, limit: int = 11) -> list[str]:
+        rows = self.query(
+            f"SELECT id FROM {{p}}{_TABLES[table]} WHERE id LIKE ? ORDER BY id LIMIT {int(limit)}",
+            (prefix + "%",),
+        )
+        return [r["id"] for r in rows]
+
+    def replace_read_models(self, rows: Sequence[Row]) -> None:
+        """Delete every read-model row and write ``rows`` instead, in one transaction."""
+        with self.transaction(commit=True) as cur:
+            for table in _TABLES.values():
+                cur.execute(self._sql(f"DELETE FROM {{p}}{table}"))
+            for row in rows:
+                cur.execute(self._sql(_upsert("{p}", row.table)), _row_params(row))
+
+    def read_model_dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every read-model row, ordered by id: for comparing stores and rebuilds."""
+        return {
+            name: self.query(
+                f"SELECT id, client_id, status, created_at, doc FROM {{p}}{table} ORDER BY id"
+            )
+            for name, table in _TABLES.items()
+        }
+
+    def max_notification_id(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]
