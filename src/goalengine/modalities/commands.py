@@ -1,0 +1,294 @@
+"""The plugin-facing part of :class:`goalengine.GoalEngine` (a mixin, same façade).
+
+Each method is get → decide → save like the rest of the engine; the deciding is done by the plugin
+manager (:mod:`goalengine.modalities.manager`) on frozen views. Replay never comes here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import attrs
+
+from goalengine.errors import Conflict, InvalidInput
+from goalengine.modalities.views import client_view, view_from_doc, view_from_spec
+from goalengine.serialization import unstructure
+from goalengine.values import Status
+
+if TYPE_CHECKING:
+    from goalengine.aggregates import Client, Goal
+    from goalengine.modalities.manager import PluginManager
+    from goalengine.modalities.types import ClientView, GoalView
+    from goalengine.store import Store
+    from goalengine.values import Actor, Finding, GoalSpec
+
+_ACTION = {
+    Status.PAUSED: "pause",
+    Status.ACTIVE: "resume",
+    Status.ACHIEVED: "achieve",
+    Status.ABANDONED: "abandon",
+    Status.VOIDED: "void",
+}
+
+
+class PluginCommands:
+    """Modality rules, priorities, step suggestions, the client review and plugin listings."""
+
+    _plugin_manager: PluginManager | None
+
+    if TYPE_CHECKING:
+        _store: Store
+
+        def _client(self, ref: str | UUID) -> Client: ...
+        def _goal(self, ref: str | UUID) -> Goal: ...
+        def _resolve(self, table: str, ref: str | UUID) -> UUID: ...
+        def _who(self, actor: Actor | str | None) -> Actor: ...
+        def _save(self, *aggregates: Goal | Client) -> None: ...
+
+    # -- the manager ----------------------------------------------------------------------------
+
+    @property
+    def plugins(self) -> PluginManager:
+        """The plugin manager (loaded on first use; ``GoalEngine(plugins=...)`` overrides it)."""
+        if self._plugin_manager is None:
+            from goalengine.modalities.manager import make_manager
+
+            self._plugin_manager = make_manager()
+        return self._plugin_manager.load()
+
+    def _check_modality(self, modality: str | None) -> str | None:
+        """The normalised modality name, refused unless a loaded plugin provides it."""
+        name = (modality or "").strip().lower()
+        return self.plugins.check_modality(name) if name else None
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def _client_docs(self, client_id: UUID | str) -> list[dict[str, Any]]:
+        return self._store.docs("goals", "client_id = ?", (str(client_id),))
+
+    def _client_view(self, client: Client, exclude: str | None = None) -> ClientView:
+        return client_view(client.state(), self._client_docs(client.id), exclude)
+
+    def _rules_findings(
+        self,
+        action: str,
+        spec: GoalSpec,
+        client: Client,
+        *,
+        goal: Goal | None = None,
+        to: Status | None = None,
+        parent: Goal | None = None,
+    ) -> tuple[Finding, ...]:
+        """What ``GoalEngine._evaluate`` answers: the findings of every rule that applies."""
+        if to is not None:
+            action = _ACTION[to]
+        inherited = goal.spec.modality if goal else (parent.spec.modality if parent else None)
+        if spec.modality and spec.modality != inherited:
+            # A modality the user just gave: unknown → InvalidInput listing the known ones. A
+            # modality the goal already had and whose plugin is gone → PluginError (dispatch).
+            self._check_modality(spec.modality)
+        docs = self._client_docs(client.id)
+        by_id = {d["id"]: d for d in docs}
+        steps = [
+            view_from_doc(by_id[str(s)], client.modality, {})
+            for s in (goal.steps if goal else ())
+            if str(s) in by_id
+        ]
+        parent_id = goal.parent_id if goal else (parent.id if parent else None)
+        view = view_from_spec(
+            spec,
+            client_id=str(client.id),
+            client_modality=client.modality,
+            goal_id=str(goal.id) if goal else None,
+            status=to or (goal.status if goal else Status.ACTIVE),
+            parent_id=str(parent_id) if parent_id else None,
+            steps=steps,
+            created_at=goal.created_on if goal else None,
+            updated_at=goal.modified_on if goal else None,
+        )
+        exclude = str(goal.id) if goal else None
+        return self.plugins.evaluate(view, client_view(client.state(), docs, exclude), action)
+
+    def _open_views(self, client: Client) -> tuple[ClientView, list[GoalView]]:
+        view = self._client_view(client)
+        return view, list(view.open_goals())
+
+    # -- priorities -----------------------------------------------------------------------------
+
+    def prioritized_goals(self, client: str | UUID) -> list[dict[str, Any]]:
+        """The client's open top-level goals in priority order, each with the reason for its place.
+
+        The plugin of the client's modality answers (DBT: the target hierarchy); without one, the
+        clinician's explicit order (``prioritize_client``) comes first, then the oldest goals.
+        """
+        c = self._client(client)
+        view, goals = self._open_views(c)
+        return [{"position": i, **entry} for i, entry in enumerate(self._order(view, goals), 1)]
+
+    def _order(self, view: ClientView, goals: list[GoalView]) -> list[dict[str, Any]]:
+        by_id = {str(g.id): g for g in goals}
+        rows: Sequence[tuple[GoalView, str, str | None, str | None]]
+        answer = self.plugins.prioritize(goals, view)
+        if answer is not None:
+            order, plugin = answer
+            info = self.plugins.plugins()
+            version = next((p.version for p in info if p.name == plugin), "unknown")
+            rows = [(by_id[p.goal_id], p.reason, plugin, version) for p in order]
+        else:
+            explicit = [by_id[i] for i in view.priorities if i in by_id]
+            rest = [g for g in goals if g not in explicit]
+            rows = [(g, "clinician's order", None, None) for g in explicit] + [
+                (g, "default order: oldest first", None, None) for g in rest
+            ]
+        return [
+            {
+                "id": str(g.id),
+                "title": g.title,
+                "status": g.status.value,
+                "category": g.attr("category"),
+                "attributes": dict(g.attributes),
+                "reason": reason,
+                "plugin": plugin,
+                "plugin_version": version,
+            }
+            for g, reason, plugin, version in rows
+        ]
+
+    def prioritize_client(
+        self, client: str | UUID, goals: Sequence[str | UUID], *, actor: Actor | str | None = None
+    ) -> dict[str, Any]:
+        """Record the clinician's explicit order of a client's goals (first = top priority).
+
+        The goals listed come first in that order; the others keep their places after them. The
+        modality's rules check the order (DBT refuses a lower category first while a
+        life-threatening target is active); their findings and reasons are stored in the event.
+        """
+        c = self._client(client)
+        if not goals:
+            raise InvalidInput("give the goals in priority order: client prioritize CLIENT GOAL…")
+        view, open_goals = self._open_views(c)
+        by_id = {str(g.id): g for g in open_goals}
+        chosen: list[GoalView] = []
+        for ref in goals:
+            goal_id = str(self._resolve("goals", ref))
+            doc = next((g for g in view.goals if str(g.id) == goal_id), None)
+            if doc is None:
+                raise InvalidInput(f"goal {goal_id[:8]} is not one of {c.name}'s goals")
+            if goal_id not in by_id:
+                why = "a step (its parent's chain orders it)" if doc.parent_id else doc.status.value
+                raise Conflict(
+                    f"goal {goal_id[:8]} is {why}; only open top-level goals are ordered"
+                )
+            if by_id[goal_id] in chosen:
+                raise InvalidInput(f"goal {goal_id[:8]} is listed twice")
+            chosen.append(by_id[goal_id])
+        order = chosen + [g for g in open_goals if g not in chosen]
+        findings = self.plugins.check_priorities(order, view)
+        proposed = attrs.evolve(view, priorities=tuple(str(g.id) for g in chosen))
+        reasons = {e["id"]: e["reason"] for e in self._order(proposed, order)}
+        c.prioritize(
+            [UUID(str(g.id)) for g in chosen],
+            [reasons[str(g.id)] for g in chosen],
+            self._who(actor),
+            findings,
+        )
+        self._save(c)
+        return {
+            "client_id": str(c.id),
+            "priorities": [str(g.id) for g in chosen],
+            "order": self.prioritized_goals(c.id),
+            "findings": [unstructure(f) for f in findings],
+        }
+
+    # -- suggestions and the review -------------------------------------------------------------
+
+    def suggest_steps(self, goal: str | UUID) -> list[dict[str, Any]]:
+        """Step templates for chaining under ``goal``, from every plugin that applies to it."""
+        g = self._goal(goal)
+        c = self._client(g.client_id)
+        view = self._client_view(c)
+        target = next((x for x in view.goals if x.id == str(g.id)), None)
+        if target is None:
+            raise Conflict(f"goal {str(g.id)[:8]} was voided; it gets no suggestions")
+        return [
+            {**unstructure(s), "plugin": info.name, "plugin_version": info.version}
+            for s, info in self.plugins.suggest_steps(target, view)
+        ]
+
+    def review_client(self, client: str | UUID) -> dict[str, Any]:
+        """A client's review: alerts, agenda and suggestions, risk items first (not recorded)."""
+        c = self._client(client)
+        view, _ = self._open_views(c)
+        goals = [g for g in view.goals if g.is_open]
+        items = self.plugins.review(view, goals, ())
+        ordered = sorted(items, key=lambda pair: not pair[0].risk)
+        return {
+            "client_id": str(c.id),
+            "modality": c.modality,
+            "items": [
+                {**unstructure(item), "plugin": info.name, "plugin_version": info.version}
+                for item, info in ordered
+            ],
+        }
+
+    # -- listings -------------------------------------------------------------------------------
+
+    def list_plugins(self) -> list[dict[str, Any]]:
+        """Every plugin the engine tried to load: name, version, status (ok/failed), reason,
+        modalities, hooks, rules and attributes."""
+        return [p.as_dict() for p in self.plugins.plugins()]
+
+    def list_modalities(self) -> list[dict[str, Any]]:
+        """The registered modalities with the plugin that provides each."""
+        pm = self.plugins
+        return [
+            {
+                "name": m.name,
+                "title": m.title,
+                "description": m.description,
+                "plugin": info.name,
+                "plugin_version": info.version,
+                "plugin_status": info.status,
+                "attributes": [a.key for a in pm.attributes(m.name)],
+                "rules": [r.id for r in pm.rules(info.name, m.name)],
+            }
+            for m, info in pm.modalities()
+        ]
+
+    def show_modality(self, name: str) -> dict[str, Any]:
+        """One modality: its attributes (schema) and its rules, then the rules every goal gets."""
+        pm = self.plugins
+        m, info = pm.modality(name.strip().lower())
+
+        def rule(r: Any, plugin: Any) -> dict[str, Any]:
+            return {
+                "id": r.id,
+                "severity": r.severity.value,
+                "title": r.title,
+                "explanation": r.explanation,
+                "source": r.source,
+                "plugin": plugin.name,
+                "plugin_version": plugin.version,
+            }
+
+        return {
+            "name": m.name,
+            "title": m.title,
+            "description": m.description,
+            "plugin": info.name,
+            "plugin_version": info.version,
+            "plugin_status": info.status,
+            "attributes": [
+                {
+                    "key": a.key,
+                    "description": a.description,
+                    "choices": list(a.choices),
+                    "required": a.required,
+                }
+                for a in pm.attributes(m.name)
+            ],
+            "rules": [rule(r, info) for r in pm.rules(info.name, m.name)],
+            "general_rules": [rule(r, p) for p in pm.unscoped_plugins() for r in pm.rules(p.name)],
+        }
