@@ -17,19 +17,22 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from attrs import frozen
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment
 
 from goalengine.aggregates import Client, Goal
+from goalengine.audit.chain import STORE_OWNER, ChainWriter, EventMeta, chain_ddl, recorded_at
 from goalengine.config import APP_NAME, StoreConfig
 from goalengine.errors import StoreError
 from goalengine.serialization import register_transcodings
 
 #: Bumped when the stored layout changes in a way an older engine cannot read.
-FORMAT_VERSION = 1
+#: 2: the integrity chain (``goalengine_chain``, ``goalengine_salts``); a format-1 store is
+#: upgraded on open by backfilling the chain from its events (see docs/audit.md).
+FORMAT_VERSION = 2
 
 #: How often a snapshot is taken, in events: loading stays flat however long a history grows.
 SNAPSHOT_INTERVAL = 50
@@ -65,6 +68,7 @@ def _ddl(prefix: str) -> list[str]:
         ),
         f"CREATE INDEX IF NOT EXISTS goalengine_goals_by_client ON {prefix}goalengine_goals "
         "(client_id, created_at)",
+        *chain_ddl(prefix),
     ]
 
 
@@ -92,6 +96,10 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         for row in kwargs.get("readmodel", ()):
             c.execute(_upsert("", row.table), _row_params(row))
+        # The event insert above took SQLite's write lock: the chain head read now is stable.
+        chain = _chain_writer(self, "", postgres=False)
+        rows = chain.rows(c, _events(stored_events), _metas(stored_events, kwargs), ids or [])
+        chain.insert(c, rows)
         return ids
 
 
@@ -105,6 +113,44 @@ class PostgresRecorder(PostgresApplicationRecorder):
         prefix = f'"{self.datastore.schema}".'
         for row in kwargs.get("readmodel", ()):
             curs.execute(_upsert(prefix, row.table).replace("?", "%s"), _row_params(row))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # Runs after the table lock and the event insert, in the same transaction: the chain
+        # rows are computed from a head no other writer can move until this one commits.
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        try:
+            chain = _chain_writer(self, f'"{self.datastore.schema}".', postgres=True)
+            metas = _metas(stored_events, kwargs)
+            chain.insert(curs, chain.rows(curs, _events(stored_events), metas, ids or []))
+        except BaseException:
+            # eventsourcing commits after catching errors raised here: make sure the
+            # transaction is aborted, so that no event is ever stored without its links.
+            curs.execute("SELECT 1/0")
+            raise
+        return ids
+
+
+def _chain_writer(recorder: Any, prefix: str, *, postgres: bool) -> ChainWriter:
+    writer: ChainWriter | None = getattr(recorder, "_goalengine_chain", None)
+    if writer is None:
+        writer = ChainWriter(prefix, postgres)
+        recorder._goalengine_chain = writer
+    return writer
+
+
+def _events(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int, str, bytes]]:
+    return [
+        (str(s.originator_id), int(s.originator_version), s.topic, s.state) for s in stored_events
+    ]
+
+
+def _metas(stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[EventMeta]:
+    metas: list[EventMeta] | None = kwargs.get("chain")
+    if metas is None or len(metas) != len(stored_events):
+        raise PersistenceError("events saved without their chain metadata (use GoalApplication)")
+    return metas
 
 
 class GoalApplication(Application[Any]):
@@ -128,30 +174,62 @@ class GoalApplication(Application[Any]):
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
+    def _record(self, processing_event: ProcessingEvent[Any]) -> list[Recording[Any]]:
+        # Hand the recorder what only the domain events know: each event's owner (whose salt
+        # digests its content) and its recording time, both part of the integrity chain.
+        aggregates = processing_event.aggregates
+        processing_event.saved_kwargs["chain"] = [
+            EventMeta(
+                salt_owner(aggregates.get(e.originator_id)),
+                recorded_at(e.timestamp),  # type: ignore[attr-defined]
+            )
+            for e in processing_event.events
+        ]
+        return super()._record(processing_event)
+
+
+def salt_owner(aggregate: Any) -> str:
+    """The client whose salt digests this aggregate's events (``""``: the store's own salt)."""
+    if isinstance(aggregate, Goal):
+        return str(aggregate.client_id)
+    if isinstance(aggregate, Client):
+        return str(aggregate.id)
+    return STORE_OWNER
+
 
 class Store:
     """An open store: the eventsourcing application plus SQL access to the read models."""
 
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
+        found: int | None = None
+        lock: Any = None
         if config.kind == "sqlite":
-            self._check_sqlite_path()
+            found = self._check_sqlite_path()
         if config.kind == "postgres":
-            self._ensure_schema()
+            found, lock = self._ensure_schema()
         try:
+            # A store of a newer format is refused before anything opens it for writing.
+            self._refuse_newer(found)
             self.app = GoalApplication(config.eventsourcing_env())
             self._prefix = f'"{config.schema}".' if config.kind == "postgres" else ""
             self._check_format()
-        except StoreError:
+        except BaseException as e:
+            if hasattr(self, "app"):
+                self.app.close()
+            if isinstance(e, (PersistenceError, sqlite3.Error, OSError)):
+                raise StoreError(
+                    f"cannot open store {config.display}: {_first_line(e)}", store=config.display
+                ) from e
             raise
-        except (PersistenceError, sqlite3.Error, OSError) as e:
-            raise StoreError(
-                f"cannot open store {config.display}: {_first_line(e)}", store=config.display
-            ) from e
+        finally:
+            if lock is not None:
+                lock.close()  # releases the set-up lock
 
     # -- opening --------------------------------------------------------------------------------
 
-    def _check_sqlite_path(self) -> None:
+    def _check_sqlite_path(self) -> int | None:
+        """Check the path; return the format an existing store records (read-only peek)."""
         path = self.config.path
         assert path is not None
         if path.is_dir():
@@ -167,8 +245,24 @@ class Store:
                 raise StoreError(
                     f"cannot open store {self.config.url}: {path} is not a SQLite file"
                 )
+            if head:
+                try:
+                    conn = sqlite3.connect(path)  # no write; the last close tidies the WAL
+                    try:
+                        return _stored_format(conn.execute, "?")
+                    finally:
+                        conn.close()
+                except sqlite3.Error as e:
+                    raise StoreError(
+                        f"cannot open store {self.config.url}: {_first_line(e)}",
+                        store=self.config.url,
+                    ) from e
+        return None
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self) -> tuple[int | None, Any]:
+        """Create the store's schema if missing; return the format it records, if any, and a
+        connection holding the store's set-up lock: PostgreSQL's ``CREATE … IF NOT EXISTS`` is
+        not safe against a second engine creating the same tables at the same moment."""
         try:
             import psycopg
         except ImportError as e:  # pragma: no cover - depends on the install
@@ -177,7 +271,7 @@ class Store:
             ) from e
         c = self.config
         try:
-            with psycopg.connect(
+            conn = psycopg.connect(
                 host=c.host,
                 port=c.port,
                 user=c.user,
@@ -185,8 +279,14 @@ class Store:
                 dbname=c.dbname,
                 connect_timeout=5,
                 autocommit=True,
-            ) as conn:
+            )
+            try:
+                conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"goalengine:{c.schema}",))
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{c.schema}"')
+                return _stored_format(conn.execute, "%s", f'"{c.schema}".'), conn
+            except BaseException:
+                conn.close()
+                raise
         except psycopg.Error as e:
             raise StoreError(
                 f"cannot open store {c.display}: {_first_line(e)}", store=c.display
@@ -207,7 +307,14 @@ class Store:
                 )
                 return
             version = int(found["value"])
-        if version > FORMAT_VERSION:
+        if version < FORMAT_VERSION:
+            from goalengine.audit.upgrade import upgrade_store
+
+            upgrade_store(self, version)
+        self._refuse_newer(version)
+
+    def _refuse_newer(self, version: int | None) -> None:
+        if version is not None and version > FORMAT_VERSION:
             raise StoreError(
                 f"store {self.config.display} has format {version}, newer than this goalengine "
                 f"reads ({FORMAT_VERSION}); upgrade goalengine to open it",
@@ -268,6 +375,19 @@ class Store:
 
     def close(self) -> None:
         self.app.close()
+
+
+def _stored_format(execute: Any, param: str, prefix: str = "") -> int | None:
+    """The format recorded in ``goalengine_meta``; None for a store without one (a new store)."""
+    try:
+        row = execute(
+            f"SELECT value FROM {prefix}goalengine_meta WHERE key = {param}", ("format",)
+        ).fetchone()
+    except Exception as e:  # no meta table yet: a new or foreign store
+        if "goalengine_meta" in str(e) or "no such table" in str(e):
+            return None
+        raise
+    return int(row[0]) if row is not None else None
 
 
 def _first_line(e: BaseException) -> str:

@@ -1,0 +1,386 @@
+"""``goalengine audit …``: the store-wide feed, checkpoints, verify, export and offline replay.
+
+``audit history`` and ``audit show`` read a goal's or client's past like ``goal history`` and
+``goal show --as-of`` do, and are themselves recorded (who, when, what) with every export;
+``audit log --access`` lists those records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from goalengine.errors import InvalidInput
+from goalengine_cli import output as out
+from goalengine_cli.context import App, json_option, pass_app
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[Any]
+else:  # click < 8.5 has no generic ParamType
+    _ParamType = click.ParamType
+
+ENV_AUDIT_KEY = "GOALENGINE_AUDIT_KEY"
+#: Show a progress bar when verifying more entries than this.
+PROGRESS_FROM = 2000
+
+
+class WhenType(_ParamType):
+    """An ISO date or date-time (local unless it says otherwise), ``today`` or ``now``.
+
+    A bare date is the end of that local day for ``--as-of``/``--until``, its start for
+    ``--since``.
+    """
+
+    name = "TIME"
+
+    def __init__(self, *, end_of_day: bool) -> None:
+        self.end_of_day = end_of_day
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        from goalengine.audit.when import parse_when
+
+        if isinstance(value, datetime):
+            return value
+        what = f"--{param.name.replace('_', '-')}" if param and param.name else "time"
+        try:
+            return parse_when(str(value), end_of_day=self.end_of_day, what=what)
+        except InvalidInput as e:
+            self.fail(e.message, param, ctx)
+
+
+AS_OF = WhenType(end_of_day=True)
+UNTIL = WhenType(end_of_day=True)
+SINCE = WhenType(end_of_day=False)
+
+
+def _key(key_file: Path | None) -> bytes | None:
+    """The auditor's HMAC key: the file's bytes, else ``GOALENGINE_AUDIT_KEY``, else none."""
+    if key_file is not None:
+        try:
+            data = key_file.read_bytes().strip()
+        except OSError as e:
+            raise InvalidInput(f"cannot read key file {key_file}: {e.strerror or e}") from e
+        if not data:
+            raise InvalidInput(f"key file {key_file} is empty")
+        return data
+    env = os.environ.get(ENV_AUDIT_KEY, "").strip()
+    return env.encode() if env else None
+
+
+key_option = click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"The auditor's HMAC key, kept apart from the store (or set {ENV_AUDIT_KEY}).",
+)
+checkpoint_option = click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    metavar="POS:DIGEST",
+    help="A checkpoint taken earlier (repeatable); signed ones need the key.",
+)
+
+
+@click.group()
+@json_option
+def audit() -> None:
+    """History, past states, tamper evidence and exports an auditor can verify offline."""
+
+
+# -- reading the past ----------------------------------------------------------------------------
+
+
+@audit.command()
+@click.argument("ref", metavar="GOAL|CLIENT")
+@json_option
+@pass_app
+def history(app: App, ref: str) -> None:
+    """Every event of a goal or client (recorded in the access log)."""
+    out.emit(app, app.engine.audit_history(ref), human=out.history)
+
+
+@audit.command()
+@click.argument("ref", metavar="GOAL|CLIENT")
+@click.option("--version", type=click.IntRange(min=1), help="The state just after that event.")
+@click.option("--as-of", type=AS_OF, help="The state current at that moment.")
+@json_option
+@pass_app
+def show(app: App, ref: str, version: int | None, as_of: datetime | None) -> None:
+    """A goal's or client's state at a version or moment (recorded in the access log)."""
+    if version is not None and as_of is not None:
+        raise click.UsageError("give either --version or --as-of, not both")
+    state = app.engine.audit_show(ref, version=version, as_of=as_of)
+    out.emit(app, state, human=_render_state)
+
+
+def _render_state(state: Mapping[str, Any]) -> None:
+    from goalengine_cli.clients import render_client
+    from goalengine_cli.goals import render_goal
+
+    if "title" in state:
+        render_goal(state)
+    else:
+        render_client(state)
+
+
+# -- the feed -------------------------------------------------------------------------------------
+
+
+@audit.command("log")
+@click.option("--since", type=SINCE, help="From this time (a bare date: its start).")
+@click.option("--until", type=UNTIL, help="Up to this time (a bare date: its end).")
+@click.option("--actor", help="Only events by this actor (ROLE:NAME, or just NAME).")
+@click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's events.")
+@click.option("--access", is_flag=True, help="List the audited reads and exports instead.")
+@json_option
+@pass_app
+def log(
+    app: App,
+    since: datetime | None,
+    until: datetime | None,
+    actor: str | None,
+    client_ref: str | None,
+    access: bool,
+) -> None:
+    """The store-wide feed of events, oldest first (streamed page by page)."""
+    entries = app.engine.audit_log(
+        since=since, until=until, actor=actor, client=client_ref, access=access
+    )
+    if app.json:
+        _stream_json(entries)
+    else:
+        _render_log(entries, access)
+
+
+def _stream_json(entries: Iterable[Mapping[str, Any]]) -> None:
+    """One JSON array on stdout, written as the entries arrive (never all in memory)."""
+    first = True
+    click.echo("[", nl=False)
+    for entry in entries:
+        text = json.dumps(entry, ensure_ascii=False, default=str, indent=2)
+        click.echo(("\n" if first else ",\n") + "  " + text.replace("\n", "\n  "), nl=False)
+        first = False
+    click.echo("\n]" if not first else "]")
+
+
+_LOG_WIDTHS = (6, 16, 22, 6, 8, 4)
+
+
+def _render_log(entries: Iterable[Mapping[str, Any]], access: bool) -> None:
+    """One aligned line per entry, printed as it arrives (fixed widths: the feed streams)."""
+
+    def line(cells: list[Any]) -> str:
+        head = [str(c).ljust(w) for c, w in zip(cells, _LOG_WIDTHS, strict=False)]
+        return "  ".join([*head, str(cells[-1])]).rstrip()
+
+    any_ = False
+    for entry in entries:
+        if not any_:
+            click.echo(
+                click.style(line(["SEQ", "TIME", "ACTOR", "WHAT", "ID", "V", "EVENT"]), bold=True)
+            )
+        any_ = True
+        if access:
+            detail = entry.get("detail") or {}
+            extra = ", ".join(f"{k}={v}" for k, v in detail.items())
+            summary = f"{entry.get('action')} {out.short(entry.get('subject'))}"
+            summary += f" ({extra})" if extra else ""
+        else:
+            text, _ = out._history_summary(entry)
+            summary = f"{entry['event']} {text}".strip()
+        click.echo(
+            line(
+                [
+                    entry["seq"],
+                    out.local_time(entry["recorded_at"]),
+                    entry["actor"],
+                    entry["aggregate_type"],
+                    out.short(entry["aggregate_id"]),
+                    entry["version"],
+                    summary,
+                ]
+            )
+        )
+    if not any_:
+        click.echo("No entries.")
+
+
+# -- checkpoints and verification -----------------------------------------------------------------
+
+
+@audit.command()
+@key_option
+@json_option
+@pass_app
+def checkpoint(app: App, key_file: Path | None) -> None:
+    """Print the store's checkpoint now (POS:DIGEST), for an auditor to keep apart.
+
+    With a key (--key-file or GOALENGINE_AUDIT_KEY) it is signed: POS:DIGEST:HMAC.
+    """
+    result = app.engine.checkpoint(key=_key(key_file))
+
+    def render(c: Mapping[str, Any]) -> None:
+        click.echo(c["checkpoint"])
+        note = "signed with your key" if c["signed"] else "unsigned"
+        click.echo(
+            click.style(
+                f"position {c['position']}, last event {out.local_time(c['recorded_at'])}, {note}",
+                dim=True,
+            ),
+            err=True,
+        )
+
+    out.emit(app, result, human=render)
+
+
+@audit.command()
+@checkpoint_option
+@key_option
+@json_option
+@pass_app
+def verify(app: App, checkpoints: tuple[str, ...], key_file: Path | None) -> None:
+    """Check every event's links, the sequence, every snapshot and the given checkpoints.
+
+    Exit 0 when everything holds; exit 1 naming the first broken goal and version otherwise.
+    """
+    key = _key(key_file)
+    engine = app.engine
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_FROM:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="verifying", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        report = engine.verify(checkpoints=checkpoints, key=key, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    out.emit(app, report, human=_render_verify)
+    if not report["ok"]:
+        first = report["first_problem"]
+        click.echo(f"Error: integrity check failed: {first['message']}", err=True)
+        click.get_current_context().exit(1)
+
+
+def _render_verify(r: Mapping[str, Any]) -> None:
+    status = click.style("OK", fg="green") if r["ok"] else click.style("FAILED", fg="red")
+    out.heading(f"Integrity {status}")
+    out.fields(
+        [
+            ("events", r["events"]),
+            ("aggregates", r["aggregates"]),
+            ("snapshots", r["snapshots_checked"]),
+            ("unreadable", r["unreadable"] or None),
+            ("head", r["head"]),
+            ("backfilled", r.get("chain_backfilled_at")),
+        ]
+    )
+    for c in r["checkpoints"]:
+        mark = "ok" if c["ok"] else "FAILED"
+        click.echo(f"  checkpoint {c['checkpoint'][:24]}…  {mark}")
+    for p in r["problems"]:
+        click.echo(click.style(f"  {p['kind']}: ", fg="red") + p["message"])
+    if r["problem_count"] > len(r["problems"]):
+        click.echo(f"  … and {r['problem_count'] - len(r['problems'])} more")
+
+
+# -- export and offline replay --------------------------------------------------------------------
+
+
+@audit.command()
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(path_type=Path), help="The file to write."
+)
+@click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's records.")
+@click.option("--since", type=SINCE, help="Only events from this time (a chain segment).")
+@json_option
+@pass_app
+def export(app: App, out_path: Path, client_ref: str | None, since: datetime | None) -> None:
+    """Write the events with their links as JSON Lines, the manifest first (recorded)."""
+    manifest = app.engine.export(out_path, client=client_ref, since=since)
+
+    def render(m: Mapping[str, Any]) -> None:
+        c = m["counts"]
+        click.echo(
+            f"Exported {c['events']} events ({c['goals']} goals, {c['clients']} clients) to "
+            f"{out_path}"
+        )
+        out.fields(
+            [
+                ("from", out.local_time(m["time_range"]["first"])),
+                ("to", out.local_time(m["time_range"]["last"])),
+                ("checkpoint", m["checkpoint"]),
+            ]
+        )
+
+    out.emit(app, manifest, human=render)
+
+
+@audit.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--goal", "ref", metavar="ID", help="Rebuild this goal (or client) only.")
+@click.option("--as-of", type=AS_OF, help="The state current at that moment.")
+@checkpoint_option
+@key_option
+@json_option
+@pass_app
+def replay(
+    app: App,
+    file: Path,
+    ref: str | None,
+    as_of: datetime | None,
+    checkpoints: tuple[str, ...],
+    key_file: Path | None,
+) -> None:
+    """Verify an export and rebuild state from the file alone (no store is opened).
+
+    With --goal it prints the same JSON as `goal show`.
+    """
+    from goalengine.engine import GoalEngine
+
+    result = GoalEngine.replay(
+        file, ref=ref, as_of=as_of, checkpoints=checkpoints, key=_key(key_file)
+    )
+
+    def render(r: Mapping[str, Any]) -> None:
+        if "manifest" not in r:
+            _render_state(r)
+            return
+        m = r["manifest"]
+        click.echo(
+            f"{file}: verified, {r['events']} events from {m['engine_version']} "
+            f"(checkpoint {m['checkpoint'][:20]}…)"
+        )
+        out.table(
+            ["ID", "TITLE", "STATUS", "SCALE", "V"],
+            [
+                [
+                    out.short(g["id"]),
+                    out.clip(g["title"], 40),
+                    g["status"],
+                    out.bar(g["scale"]),
+                    g["version"],
+                ]
+                for g in r["goals"]
+            ],
+        )
+
+    out.emit(app, result, human=render)
+
+
+__all__ = ["AS_OF", "audit"]
