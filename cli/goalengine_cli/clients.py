@@ -1,0 +1,159 @@
+"""``goalengine client …``: add, list, show, revise and the history of clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import click
+
+from goalengine_cli import output as out
+from goalengine_cli.audit import AS_OF
+from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.goals import render_goal_list
+
+
+@click.group()
+@json_option
+def client() -> None:
+    """Clients: their values, modality, review cadence and goals."""
+
+
+def _goal_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
+
+
+def render_client_list(clients: Sequence[Mapping[str, Any]]) -> None:
+    if not clients:
+        click.echo("No clients yet: add one with `goalengine client add NAME`.")
+        return
+    out.table(
+        ["ID", "NAME", "MODALITY", "VALUES", "SESSIONS", "LAST", "GOALS"],
+        [
+            [
+                out.short(c["id"]),
+                out.clip(c["name"], 30),
+                c.get("modality") or "",
+                out.clip("; ".join(c.get("values") or []), 40),
+                c.get("sessions", 0),
+                c.get("last_session") or "",
+                _goal_counts(c.get("goals") or {}),
+            ]
+            for c in clients
+        ],
+    )
+
+
+def render_client(c: Mapping[str, Any]) -> None:
+    out.heading(c["name"])
+    sessions = c.get("sessions") or []
+    review = f"every {c['review_every']} sessions" + (" (due now)" if c.get("review_due") else "")
+    last = f"{len(sessions)}, the last on {sessions[-1]['on']}" if sessions else "none yet"
+    out.fields(
+        [
+            ("id", c["id"]),
+            ("modality", c.get("modality")),
+            ("values", "  ".join(f"{i}. {v}" for i, v in enumerate(c.get("values") or [], 1))),
+            ("review", review),
+            ("sessions", last),
+            ("added", f"{out.local_time(c['created_at'])} by {c['created_by']}"),
+        ]
+    )
+    click.echo()
+    out.heading("Goals")
+    render_goal_list(c.get("goals") or [], None)
+
+
+def _render_saved(verb: str) -> Any:
+    def render(c: Mapping[str, Any]) -> None:
+        click.echo(f"{verb} client {out.short(c['id'])}: {c['name']}")
+        for change in c.get("changes") or ():
+            name = change["field"]
+            before = out.field_text(name, change["before"])
+            after = out.field_text(name, change["after"])
+            click.echo(f"  {name}: {before} → {after}")
+        if verb == "Added":
+            click.echo(f"  id {c['id']}")
+
+    return render
+
+
+@client.command()
+@click.argument("name")
+@click.option("--modality", help="The default modality of the client's goals (e.g. cbt).")
+@click.option(
+    "--value", "values", multiple=True, help="A value that matters to them (repeat, rank order)."
+)
+@click.option(
+    "--review-every",
+    type=click.IntRange(1, 52),
+    default=4,
+    show_default=True,
+    help="Review the goals every N sessions.",
+)
+@json_option
+@pass_app
+def add(
+    app: App, name: str, modality: str | None, values: tuple[str, ...], review_every: int
+) -> None:
+    """Add a client called NAME (prints its id)."""
+    added = app.engine.add_client(name, modality=modality, values=values, review_every=review_every)
+    out.emit(app, added, human=_render_saved("Added"))
+
+
+@client.command("list")
+@json_option
+@pass_app
+def list_(app: App) -> None:
+    """List the clients with their goals by status."""
+    out.emit(app, app.engine.list_clients(), human=render_client_list)
+
+
+@client.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.option("--as-of", type=AS_OF, help="Show the client as at that time (a bare date: its end).")
+@json_option
+@pass_app
+def show(app: App, client_ref: str, as_of: datetime | None) -> None:
+    """Show CLIENT: values, sessions, review cadence and goals."""
+    out.emit(app, app.engine.get_client(client_ref, as_of=as_of), human=render_client)
+
+
+@client.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.option("--name")
+@click.option("--modality")
+@click.option("--value", "values", multiple=True, help="The values, in rank order (replaces them).")
+@click.option("--review-every", type=click.IntRange(1, 52))
+@click.option("--reason", required=True, help="Why (kept in the client's history).")
+@json_option
+@pass_app
+def revise(
+    app: App,
+    client_ref: str,
+    name: str | None,
+    modality: str | None,
+    values: tuple[str, ...],
+    review_every: int | None,
+    reason: str,
+) -> None:
+    """Change CLIENT's name, modality, values or review cadence, with a reason."""
+    revised = app.engine.revise_client(
+        client_ref,
+        reason=reason,
+        name=name,
+        modality=modality,
+        values=values or None,
+        review_every=review_every,
+    )
+    out.emit(app, revised, human=_render_saved("Revised"))
+
+
+@client.command()
+@click.argument("client_ref", metavar="CLIENT")
+@json_option
+@pass_app
+def history(app: App, client_ref: str) -> None:
+    """Every event of CLIENT: registration, revisions, sessions."""
+    out.emit(app, app.engine.client_history(client_ref), human=out.history)

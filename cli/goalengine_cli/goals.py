@@ -1,0 +1,552 @@
+"""``goalengine goal …``: create, chain, reorder, scale, revise, review, the lifecycle, and reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from goalengine.values import (
+    RATER_ROLES,
+    Authorship,
+    Domain,
+    Horizon,
+    Kind,
+    ReviewOutcome,
+    Role,
+    Status,
+    Target,
+)
+from goalengine_cli import output as out
+from goalengine_cli.audit import AS_OF
+from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.modalities import attributes_dict, attributes_option
+from goalengine_cli.params import DATE, SCALE, TARGET, DateType, TargetType, choice_of
+
+CLEARABLE_TARGET = TargetType(clearable=True)
+CLEARABLE_DATE = DateType(clearable=True)
+
+
+@click.group()
+@json_option
+def goal() -> None:
+    """Therapy goals: create, chain into steps, scale 0-10, revise, review, close."""
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def render_goal_list(goals: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None) -> None:
+    """Goals as a table: steps indented under their parent with their position.
+
+    ``names`` (client id → name) adds a CLIENT column when the goals are of several clients.
+    """
+    if not goals:
+        click.echo("No goals.")
+        return
+    headers = ["ID", "GOAL", "STATUS", "SCALE", "TARGET", "DUE"]
+    if names is not None:
+        headers.insert(1, "CLIENT")
+    rows = []
+    for g in goals:
+        depth = int(g.get("depth") or 0)
+        label = "  " * depth + (f"{g['position']}. " if g.get("position") else "")
+        row = [
+            out.short(g["id"]),
+            label + out.clip(g["title"], 52 - len(label)),
+            g["status"],
+            out.bar(g.get("scale")),
+            g.get("target") or "",
+            g.get("due") or "",
+        ]
+        if names is not None:
+            name = names.get(g["client_id"], out.short(g["client_id"])) if not depth else ""
+            row.insert(1, out.clip(name, 24))
+        rows.append(row)
+    out.table(headers, rows)
+
+
+def render_goal(goal: Mapping[str, Any], client: Mapping[str, Any] | None = None) -> None:
+    """A goal, readable: what it is, its target and anchors, ratings, reviews and steps."""
+    out.heading(goal["title"])
+    domains = ", ".join(goal["domains"])
+    anchors = goal.get("anchors") or {}
+    target = goal.get("target") or ""
+    if target and goal.get("due"):
+        target += f" by {goal['due']}"
+    elif goal.get("due"):
+        target = f"due {goal['due']}"
+    status = goal["status"] + (f" — {goal['status_note']}" if goal.get("status_note") else "")
+    who = f"{client['name']} · {out.short(goal['client_id'])}" if client else goal["client_id"]
+    agreed = "client agreed" if goal.get("client_agreed") else "client has not agreed"
+    out.fields(
+        [
+            ("id", goal["id"]),
+            ("client", who),
+            ("status", status),
+            ("kind", f"{goal['horizon']}-term {goal['kind']} goal · {domains}"),
+            ("step of", out.short(goal.get("parent_id")) if goal.get("parent_id") else ""),
+            ("description", goal.get("description")),
+            ("values", "; ".join(goal.get("values") or [])),
+            ("target", target),
+            ("scale", out.bar(goal.get("scale"))),
+            ("0 means", anchors.get("low")),
+            ("10 means", anchors.get("high")),
+            ("modality", goal.get("modality")),
+            ("authored", f"{goal.get('authorship')}, {agreed}"),
+            (
+                "version",
+                f"{goal['version']} · created {out.local_time(goal['created_at'])} by "
+                f"{goal['created_by']} · changed {out.local_time(goal['updated_at'])}",
+            ),
+        ]
+    )
+    ratings = goal.get("ratings") or []
+    if ratings:
+        click.echo()
+        out.heading("Ratings")
+        out.table(
+            ["DATE", "RATER", "SCALE", "SESSION", "NOTE"],
+            [
+                [
+                    r.get("occurred_on") or out.local_date(r["recorded_at"]),
+                    r["rater"],
+                    out.bar(r["value"]),
+                    r.get("session") or "",
+                    r.get("note") or "",
+                ]
+                for r in ratings
+            ],
+            indent=2,
+        )
+    reviews = goal.get("reviews") or []
+    if reviews:
+        click.echo()
+        out.heading("Reviews")
+        out.table(
+            ["DATE", "OUTCOME", "VALUES", "NOTE"],
+            [
+                [
+                    r.get("occurred_on") or out.local_date(r["recorded_at"]),
+                    r["outcome"],
+                    "" if r.get("value_alignment") is None else f"{r['value_alignment']}/10",
+                    r.get("note") or "",
+                ]
+                for r in reviews
+            ],
+            indent=2,
+        )
+    if goal.get("steps"):
+        click.echo()
+        out.heading("Steps")
+        by_id = {g["id"]: g for g in (client or {}).get("goals", [])}
+        rows = []
+        for n, step_id in enumerate(goal["steps"], 1):
+            step = by_id.get(step_id, {})
+            rows.append(
+                [
+                    f"{n}.",
+                    out.short(step_id),
+                    step.get("status", ""),
+                    out.bar(step.get("scale")) if step else "",
+                    step.get("title", ""),
+                ]
+            )
+        out.table(["#", "ID", "STATUS", "SCALE", "STEP"], rows, indent=2)
+
+
+def _render_change(verb: str) -> Any:
+    def render(goal: Mapping[str, Any]) -> None:
+        click.echo(f"{verb} goal {out.short(goal['id'])}  {goal['title']}")
+        for change in goal.get("changes") or ():
+            name = change["field"]
+            before = out.field_text(name, change["before"])
+            after = out.field_text(name, change["after"])
+            click.echo(f"  {name}: {before} → {after}")
+
+    return render
+
+
+def _render_status(goal: Mapping[str, Any]) -> None:
+    note = f" — {goal['status_note']}" if goal.get("status_note") else ""
+    click.echo(f"Goal {out.short(goal['id'])} ({goal['title']}) is now {goal['status']}{note}.")
+
+
+# -- shared options ----------------------------------------------------------------------------
+
+
+def _spec_options(f: Any) -> Any:
+    """Options a new goal or step shares with create: description, target, due, anchors."""
+    for option in reversed(
+        [
+            click.option("--description", help="What the goal means in the client's words."),
+            click.option("--target", type=TARGET, help="What counts as reached, e.g. phq9<10."),
+            click.option("--due", type=DATE, help="When it should be reached (YYYY-MM-DD)."),
+            click.option("--anchor-low", metavar="TEXT", help="What 0 on the scale looks like."),
+            click.option("--anchor-high", metavar="TEXT", help="What 10 on the scale looks like."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _show_created(app: App, created: Mapping[str, Any]) -> None:
+    def render(g: Mapping[str, Any]) -> None:
+        where = ""
+        if g.get("parent_id"):
+            position = app.engine.get_goal(g["parent_id"])["steps"].index(g["id"]) + 1
+            where = f" as step {position} of {out.short(g['parent_id'])}"
+        click.echo(f"Created goal {out.short(g['id'])}{where}: {g['title']}")
+        click.echo(f"  id {g['id']}")
+
+    out.emit(app, created, human=render)
+
+
+# -- commands: create and chain ----------------------------------------------------------------
+
+
+@goal.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.argument("title")
+@click.option("--horizon", type=choice_of(Horizon), required=True, help="short or long term.")
+@click.option("--kind", type=choice_of(Kind), required=True, help="process or outcome.")
+@click.option(
+    "--domain",
+    "domains",
+    type=choice_of(Domain),
+    multiple=True,
+    required=True,
+    help="behavioral, cognitive or emotional (repeat for several).",
+)
+@click.option(
+    "--value", "values", multiple=True, help="A client value it serves (text or rank; repeat)."
+)
+@_spec_options
+@click.option("--parent", metavar="GOAL", help="Make it a step of this long-term goal.")
+@click.option("--position", type=click.IntRange(min=1), help="The step's place (with --parent).")
+@click.option("--authorship", type=choice_of(Authorship), default="co-created", show_default=True)
+@click.option(
+    "--client-agreed/--client-not-agreed", default=True, help="Whether the client agreed."
+)
+@click.option("--modality", help="The goal's own modality (default: the client's).")
+@attributes_option
+@json_option
+@pass_app
+def create(
+    app: App,
+    client_ref: str,
+    title: str,
+    horizon: str,
+    kind: str,
+    domains: tuple[str, ...],
+    values: tuple[str, ...],
+    description: str | None,
+    target: Target | None,
+    due: date | None,
+    anchor_low: str | None,
+    anchor_high: str | None,
+    parent: str | None,
+    position: int | None,
+    authorship: str,
+    client_agreed: bool,
+    modality: str | None,
+    attributes: tuple[tuple[str, str], ...],
+) -> None:
+    """Create a goal for CLIENT (prints its id)."""
+    created = app.engine.create_goal(
+        client_ref,
+        title,
+        horizon=horizon,
+        kind=kind,
+        domains=domains,
+        description=description,
+        values=values,
+        target=target,
+        due=due,
+        parent=parent,
+        position=position,
+        anchor_low=anchor_low,
+        anchor_high=anchor_high,
+        authorship=authorship,
+        client_agreed=client_agreed,
+        modality=modality,
+        attributes=attributes_dict(attributes),
+    )
+    _show_created(app, created)
+
+
+@goal.command()
+@click.argument("goal_ref", metavar="GOAL")
+@click.argument("title")
+@click.option(
+    "--position", type=click.IntRange(min=1), help="Its place on the ladder (default last)."
+)
+@click.option("--kind", type=choice_of(Kind), help="process (default) or outcome.")
+@click.option(
+    "--domain",
+    "domains",
+    type=choice_of(Domain),
+    multiple=True,
+    help="Domains (default: the parent's).",
+)
+@_spec_options
+@json_option
+@pass_app
+def chain(
+    app: App,
+    goal_ref: str,
+    title: str,
+    position: int | None,
+    kind: str | None,
+    domains: tuple[str, ...],
+    description: str | None,
+    target: Target | None,
+    due: date | None,
+    anchor_low: str | None,
+    anchor_high: str | None,
+) -> None:
+    """Add a short-term step TITLE under the long-term GOAL."""
+    created = app.engine.chain(
+        goal_ref,
+        title,
+        position=position,
+        kind=kind,
+        domains=domains or None,
+        description=description,
+        target=target,
+        due=due,
+        anchor_low=anchor_low,
+        anchor_high=anchor_high,
+    )
+    _show_created(app, created)
+
+
+@goal.command()
+@click.argument("step_ref", metavar="STEP")
+@click.option(
+    "--position", type=click.IntRange(min=1), required=True, help="The new place (1 = first)."
+)
+@json_option
+@pass_app
+def reorder(app: App, step_ref: str, position: int) -> None:
+    """Move STEP to another place among its parent's steps."""
+    parent = app.engine.move_step(step_ref, position)
+
+    def render(g: Mapping[str, Any]) -> None:
+        click.echo(f"Steps of {out.short(g['id'])} ({g['title']}) are now:")
+        titles = {d["id"]: d["title"] for d in app.engine.list_goals(client=g["client_id"])}
+        for n, step_id in enumerate(g["steps"], 1):
+            click.echo(f"  {n}. {out.short(step_id)}  {titles.get(step_id, '')}")
+
+    out.emit(app, parent, human=render)
+
+
+# -- commands: progress and revision -----------------------------------------------------------
+
+
+@goal.command()
+@click.argument("goal_ref", metavar="GOAL")
+@click.argument("value", metavar="N", type=SCALE)
+@click.option("--note", help="What moved it since last time?")
+@click.option(
+    "--rater",
+    type=choice_of(Role, *RATER_ROLES),
+    help="Who gave the rating (default: the role of --as).",
+)
+@click.option("--session", type=click.IntRange(min=1), help="The session it was given in.")
+@click.option("--on", "on", type=DATE, help="The day it was given (default: today).")
+@json_option
+@pass_app
+def scale(
+    app: App,
+    goal_ref: str,
+    value: int,
+    note: str | None,
+    rater: str | None,
+    session: int | None,
+    on: date | None,
+) -> None:
+    """Rate GOAL from 0 (the starting point) to 10 (the goal reached)."""
+    rated = app.engine.scale(goal_ref, value, rater=rater, note=note, session=session, on=on)
+
+    def render(g: Mapping[str, Any]) -> None:
+        r = g["ratings"][-1]
+        when = r.get("occurred_on") or out.local_date(r["recorded_at"])
+        click.echo(f"{out.short(g['id'])}  {g['title']}")
+        click.echo(f"  {out.bar(r['value'])}  by {r['rater']} on {when}")
+        if r.get("note"):
+            click.echo(f"  note: {r['note']}")
+
+    out.emit(app, rated, human=render)
+
+
+@goal.command()
+@click.argument("goal_ref", metavar="GOAL")
+@click.option("--title")
+@click.option("--description")
+@click.option("--horizon", type=choice_of(Horizon))
+@click.option("--kind", type=choice_of(Kind))
+@click.option("--domain", "domains", type=choice_of(Domain), multiple=True)
+@click.option("--value", "values", multiple=True, help="The values it serves (replaces them).")
+@click.option("--target", type=CLEARABLE_TARGET, help='New target ("" removes it).')
+@click.option("--due", type=CLEARABLE_DATE, help='New due date ("" removes it).')
+@click.option("--anchor-low", metavar="TEXT")
+@click.option("--anchor-high", metavar="TEXT")
+@click.option("--authorship", type=choice_of(Authorship))
+@click.option("--reason", required=True, help="Why the goal is changing (kept in its history).")
+@json_option
+@pass_app
+def revise(
+    app: App,
+    goal_ref: str,
+    title: str | None,
+    description: str | None,
+    horizon: str | None,
+    kind: str | None,
+    domains: tuple[str, ...],
+    values: tuple[str, ...],
+    target: Target | str | None,
+    due: date | str | None,
+    anchor_low: str | None,
+    anchor_high: str | None,
+    authorship: str | None,
+    reason: str,
+) -> None:
+    """Change any of GOAL's fields, with a reason; the history keeps before → after."""
+    revised = app.engine.revise(
+        goal_ref,
+        reason=reason,
+        title=title,
+        description=description,
+        horizon=horizon,
+        kind=kind,
+        domains=domains or None,
+        values=values or None,
+        target=target,
+        due=due,
+        anchor_low=anchor_low,
+        anchor_high=anchor_high,
+        authorship=authorship,
+    )
+    out.emit(app, revised, human=_render_change("Revised"))
+
+
+@goal.command()
+@click.argument("goal_ref", metavar="GOAL")
+@click.argument("outcome", type=choice_of(ReviewOutcome))
+@click.option(
+    "--alignment",
+    type=click.IntRange(0, 10),
+    help="How well the goal serves the client's values (0-10).",
+)
+@click.option("--note")
+@click.option("--on", "on", type=DATE, help="The day of the review (default: today).")
+@json_option
+@pass_app
+def review(
+    app: App, goal_ref: str, outcome: str, alignment: int | None, note: str | None, on: date | None
+) -> None:
+    """Record the periodic check of GOAL: keep, adjust or retire."""
+    reviewed = app.engine.review(goal_ref, outcome, value_alignment=alignment, note=note, on=on)
+
+    def render(g: Mapping[str, Any]) -> None:
+        r = g["reviews"][-1]
+        alignment_text = (
+            ""
+            if r.get("value_alignment") is None
+            else f", value alignment {r['value_alignment']}/10"
+        )
+        click.echo(
+            f"Reviewed goal {out.short(g['id'])} ({g['title']}): {r['outcome']}{alignment_text}"
+        )
+
+    out.emit(app, reviewed, human=render)
+
+
+def _transition_command(name: str, doc: str, *, reason: bool) -> click.Command:
+    method = name
+    callback: Callable[..., None]
+    if reason:
+
+        @click.argument("goal_ref", metavar="GOAL")
+        @click.option("--reason", required=True, help="Why (kept in the goal's history).")
+        @json_option
+        @pass_app
+        def with_reason(app: App, goal_ref: str, reason: str) -> None:
+            result = getattr(app.engine, method)(goal_ref, reason=reason)
+            out.emit(app, result, human=_render_status)
+
+        callback = with_reason
+    else:
+
+        @click.argument("goal_ref", metavar="GOAL")
+        @click.option("--note", help="A remark kept in the goal's history.")
+        @json_option
+        @pass_app
+        def with_note(app: App, goal_ref: str, note: str | None) -> None:
+            result = getattr(app.engine, method)(goal_ref, note=note)
+            out.emit(app, result, human=_render_status)
+
+        callback = with_note
+    return click.command(name, help=doc)(callback)
+
+
+for _name, _doc, _reason in (
+    ("pause", "Put GOAL on hold (resume it later).", False),
+    ("resume", "Make a paused GOAL active again.", False),
+    ("achieve", "Mark GOAL achieved.", False),
+    ("abandon", "Abandon GOAL, with the reason.", True),
+    ("void", "Mark GOAL entered in error: kept in history, left out of lists.", True),
+):
+    goal.add_command(_transition_command(_name, _doc, reason=_reason))
+
+
+# -- commands: reading -------------------------------------------------------------------------
+
+
+@goal.command()
+@click.argument("goal_ref", metavar="GOAL")
+@click.option("--version", type=click.IntRange(min=1), help="Show it as it was at that version.")
+@click.option("--as-of", type=AS_OF, help="Show it as it was at that time (a bare date: its end).")
+@json_option
+@pass_app
+def show(app: App, goal_ref: str, version: int | None, as_of: datetime | None) -> None:
+    """Show GOAL: target, anchors, ratings, reviews, steps."""
+    if version is not None and as_of is not None:
+        raise click.UsageError("give either --version or --as-of, not both")
+    shown = app.engine.get_goal(goal_ref, version=version, as_of=as_of)
+
+    def render(g: Mapping[str, Any]) -> None:
+        render_goal(g, app.engine.get_client(g["client_id"]))
+
+    out.emit(app, shown, human=render)
+
+
+@goal.command("list")
+@click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's goals.")
+@click.option("--status", type=choice_of(Status), help="Only goals with this status.")
+@click.option("--all", "include_voided", is_flag=True, help="Include voided goals.")
+@json_option
+@pass_app
+def list_(app: App, client_ref: str | None, status: str | None, include_voided: bool) -> None:
+    """List goals, each followed by its steps in order."""
+    goals = app.engine.list_goals(client=client_ref, status=status, include_voided=include_voided)
+
+    def render(gs: Sequence[Mapping[str, Any]]) -> None:
+        names = None
+        if client_ref is None:
+            names = {c["id"]: c["name"] for c in app.engine.list_clients()}
+        render_goal_list(gs, names)
+
+    out.emit(app, goals, human=render)
+
+
+@goal.command()
+@click.argument("goal_ref", metavar="GOAL")
+@json_option
+@pass_app
+def history(app: App, goal_ref: str) -> None:
+    """Every event of GOAL: when, who, what changed and why."""
+    out.emit(app, app.engine.history(goal_ref), human=out.history)

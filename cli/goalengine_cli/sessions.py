@@ -1,0 +1,55 @@
+"""``goalengine session …``: record and list a client's sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import click
+
+from goalengine_cli import output as out
+from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.params import DATE
+
+
+@click.group()
+@json_option
+def session() -> None:
+    """Sessions with a client (ratings and reviews link to them by date)."""
+
+
+@session.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.option("--on", "on", type=DATE, help="The day of the session (default: today).")
+@click.option("--number", type=click.IntRange(min=1), help="Its number (default: the next).")
+@json_option
+@pass_app
+def add(app: App, client_ref: str, on: date | None, number: int | None) -> None:
+    """Record a session with CLIENT."""
+    recorded = app.engine.record_session(client_ref, on=on, number=number)
+
+    def render(s: Mapping[str, Any]) -> None:
+        click.echo(f"Recorded session {s['number']} on {s['on']} with {out.short(s['client_id'])}.")
+        if s.get("review_due"):
+            click.echo("A goal review is due at this session: `goalengine goal review GOAL …`.")
+
+    out.emit(app, recorded, human=render)
+
+
+@session.command("list")
+@click.argument("client_ref", metavar="CLIENT")
+@json_option
+@pass_app
+def list_(app: App, client_ref: str) -> None:
+    """List CLIENT's sessions."""
+    found = app.engine.get_client(client_ref)
+    sessions = [{"client_id": found["id"], **s} for s in found["sessions"]]
+
+    def render(items: Sequence[Mapping[str, Any]]) -> None:
+        if not items:
+            click.echo(f"No sessions with {found['name']} yet.")
+            return
+        out.table(["#", "DATE"], [[s["number"], s["on"]] for s in items])
+
+    out.emit(app, sessions, human=render)
