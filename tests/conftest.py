@@ -9,13 +9,18 @@ where they fail.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.database import DirectoryBasedExampleDatabase
 
-from goalengine import GoalEngine
+from goalengine import GoalEngine, GoalEngineError
 
 PG_BASE = os.environ.get("GOALENGINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -97,9 +102,166 @@ def engine(store_url: str) -> Iterator[GoalEngine]:
 def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """No test reads or writes the user's real data directory or store settings."""
+    """No test reads or writes the user's real data directory, store settings or plugins."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    for name in ("GOALENGINE_STORE", "GOALENGINE_ACTOR", "GOALENGINE_PLUGINS"):
+    for name in ("GOALENGINE_STORE", "GOALENGINE_ACTOR"):
         monkeypatch.delenv(name, raising=False)
+    # Only the built-in plugins: whatever else is installed on the machine stays out of tests.
+    monkeypatch.setenv("GOALENGINE_PLUGINS", "core,act,cbt,dbt")
+
+
+# -- shared by the engine, store and property tests ------------------------------------------------
+
+# Hypothesis keeps nothing in the work tree: its files go under the temp dir, and under CI=true it
+# keeps no example database at all, so a clean clone stays clean.
+_HYPOTHESIS_HOME = Path(
+    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    or Path(tempfile.gettempdir()) / "goalengine-hypothesis"
+)
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+settings.register_profile(
+    "ci",
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    database=DirectoryBasedExampleDatabase(_HYPOTHESIS_HOME / "examples"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
+
+
+Refuses = Callable[..., GoalEngineError]
+
+
+@pytest.fixture
+def refuses() -> Refuses:
+    """``refuses(engine, Error, call, *args, match=..., **kwargs)``: the call raises ``Error``
+    (whose message matches ``match``) and the store is unchanged (same fingerprint)."""
+
+    def check(
+        engine: GoalEngine,
+        error: type[GoalEngineError],
+        call: Callable[..., Any],
+        *args: Any,
+        match: str | None = None,
+        **kwargs: Any,
+    ) -> GoalEngineError:
+        before = engine.fingerprint()
+        with pytest.raises(error, match=match) as info:
+            call(*args, **kwargs)
+        assert engine.fingerprint() == before, f"{call.__name__} was refused but wrote to the store"
+        return info.value
+
+    return check
+
+
+def _target_text(detail: dict[str, Any] | None) -> str | None:
+    if detail is None:
+        return None
+    value = detail["value"]
+    number = int(value) if float(value).is_integer() else value
+    per = f"/{detail['per']}" if detail.get("per") else ""
+    return f"{detail['measure']}{detail['comparator']}{number}{per}"
+
+
+def fold_goal_history(goal_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A goal's state computed from its ``history()`` entries alone, independently of the
+    aggregate's own ``apply`` methods: the shape ``get_goal`` returns."""
+    state: dict[str, Any] = {}
+    spec: dict[str, Any] = {}
+    for entry in entries:
+        event, actor = entry["event"], entry["actor"]
+        role, _, name = actor.partition(":")
+        if event == "Created":
+            spec = dict(entry["spec"])
+            state = {
+                "id": goal_id,
+                "client_id": entry["client_id"],
+                "status": "active",
+                "status_note": None,
+                "ratings": [],
+                "reviews": [],
+                "parent_id": entry["parent_id"],
+                "steps": [],
+                "created_by": actor,
+                "created_at": entry["recorded_at"],
+            }
+        elif event == "Chained":
+            state["steps"].insert(entry["position"], entry["step_id"])
+        elif event == "StepsReordered":
+            state["steps"] = list(entry["steps"])
+        elif event == "Scaled":
+            state["ratings"].append(
+                {
+                    "value": entry["value"],
+                    "rater": entry["rater"],
+                    "actor": {"role": role, "name": name},
+                    "recorded_at": entry["recorded_at"],
+                    "note": entry["note"],
+                    "session": entry["session"],
+                    "occurred_on": entry["occurred_on"],
+                }
+            )
+        elif event == "Reviewed":
+            state["reviews"].append(
+                {
+                    "outcome": entry["outcome"],
+                    "actor": {"role": role, "name": name},
+                    "recorded_at": entry["recorded_at"],
+                    "value_alignment": entry["value_alignment"],
+                    "note": entry["note"],
+                    "occurred_on": entry["occurred_on"],
+                }
+            )
+        elif event == "Revised":
+            for change in entry["changes"]:
+                assert spec[change["field"]] == change["before"], change
+                spec[change["field"]] = change["after"]
+        elif event in ("Paused", "Resumed", "Achieved", "Abandoned", "Voided"):
+            state["status"] = {
+                "Paused": "paused",
+                "Resumed": "active",
+                "Achieved": "achieved",
+                "Abandoned": "abandoned",
+                "Voided": "voided",
+            }[event]
+            state["status_note"] = entry["note"]
+        else:  # pragma: no cover - a new event needs a line here
+            raise AssertionError(f"fold_goal_history does not know {event}")
+        state["version"] = entry["version"]
+        state["updated_at"] = entry["recorded_at"]
+    latest = state["ratings"][-1]["value"] if state["ratings"] else None
+    return {
+        **state,
+        "title": spec["title"],
+        "description": spec["description"],
+        "horizon": spec["horizon"],
+        "kind": spec["kind"],
+        "domains": spec["domains"],
+        "values": spec["values"],
+        "anchors": spec["anchors"],
+        "target": _target_text(spec["target"]),
+        "target_detail": spec["target"],
+        "due": spec["due"],
+        "authorship": spec["authorship"],
+        "client_agreed": spec["client_agreed"],
+        "modality": spec["modality"],
+        "attributes": dict(spec["attributes"]),
+        "scale": latest,
+    }
+
+
+@pytest.fixture
+def fold_history() -> Callable[[str, list[dict[str, Any]]], dict[str, Any]]:
+    """:func:`fold_goal_history`: a goal's state from its history entries alone."""
+    return fold_goal_history
