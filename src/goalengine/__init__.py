@@ -1,9 +1,13 @@
 """goalengine: therapy goals as an auditable, event-sourced record.
 
 The public API: :class:`GoalEngine`, the value types and enums, and the errors.
+
+:class:`GoalEngine` is imported on first use (PEP 562 ``__getattr__``): it pulls in eventsourcing
+and the database drivers, which the CLI's ``--help`` and the value types do not need.
 """
 
-from goalengine.engine import GoalEngine
+from typing import TYPE_CHECKING, Any
+
 from goalengine.errors import (
     AmbiguousId,
     Conflict,
@@ -15,6 +19,7 @@ from goalengine.errors import (
     RuleViolation,
     StoreError,
 )
+from goalengine.modalities.hookspecs import hookimpl
 from goalengine.values import (
     Actor,
     Authorship,
@@ -30,7 +35,19 @@ from goalengine.values import (
     Target,
 )
 
+if TYPE_CHECKING:
+    from goalengine.engine import GoalEngine
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GoalEngine":
+        from goalengine.engine import GoalEngine
+
+        return GoalEngine
+    raise AttributeError(f"module 'goalengine' has no attribute {name!r}")
+
 
 __all__ = [
     "Actor",
@@ -56,4 +73,5 @@ __all__ = [
     "StoreError",
     "Target",
     "__version__",
+    "hookimpl",
 ]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import getpass
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,8 @@ from goalengine.errors import (
     NotFound,
     StoreError,
 )
+from goalengine.modalities.commands import PluginCommands
+from goalengine.modalities.manager import PluginManager
 from goalengine.serialization import unstructure
 from goalengine.store import Row, Store
 from goalengine.values import (
@@ -94,7 +97,7 @@ def _not_future(day: date | None, what: str) -> date | None:
     return day
 
 
-class GoalEngine:
+class GoalEngine(PluginCommands):
     """Therapy goals as an auditable, event-sourced record.
 
     >>> with GoalEngine("memory://", actor="therapist:lee") as engine:
@@ -106,10 +109,18 @@ class GoalEngine:
 
     ``store`` is a URL (``sqlite:///file.db``, ``memory://``, ``postgresql://…``); without one the
     default SQLite file in the user's data directory is used. ``actor`` (``role:name``) is recorded
-    on every event; each command also takes ``actor=`` to act as someone else.
+    on every event; each command also takes ``actor=`` to act as someone else. ``plugins`` (from
+    :func:`goalengine.modalities.manager.make_manager`) replaces the installed plugins, which are
+    otherwise loaded on first use (``GOALENGINE_PLUGINS`` limits them).
     """
 
-    def __init__(self, store: str | None = None, *, actor: ActorLike = None) -> None:
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        actor: ActorLike = None,
+        plugins: PluginManager | None = None,
+    ) -> None:
         from goalengine.config import data_dir, default_store_url
 
         url = store or default_store_url()
@@ -119,6 +130,8 @@ class GoalEngine:
         self.actor: Actor = _actor(actor) or default_actor()
         self.store_url = config.display
         self._store = Store(config)
+        # None: the installed plugins (entry points, GOALENGINE_PLUGINS), loaded on first use.
+        self._plugin_manager = plugins
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -226,10 +239,10 @@ class GoalEngine:
             raise NotFound(f"{goal_id} is not a goal", id=str(goal_id))
         return goal
 
-    def _client(self, ref: str | UUID) -> Client:
+    def _client(self, ref: str | UUID, version: int | None = None) -> Client:
         client_id = self._resolve("clients", ref)
         try:
-            client: Any = self._store.app.repository.get(client_id)
+            client: Any = self._store.app.repository.get(client_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no client with id {client_id}", id=str(client_id)) from None
         if not isinstance(client, Client):
@@ -250,7 +263,7 @@ class GoalEngine:
         """Register a client with their top 1-3 values in rank order."""
         client = Client(
             name=check_name(name),
-            modality=(modality or "").strip().lower() or None,
+            modality=self._check_modality(modality),
             values=check_values(values),
             review_every=check_review_every(review_every),
             actor=self._who(actor),
@@ -285,9 +298,11 @@ class GoalEngine:
             raise InvalidInput(
                 "nothing to revise: give --name, --modality, --value or --review-every"
             )
-        c.revise(changes, reason, self._who(actor))
+        if modality and modality.strip().lower() != c.modality:
+            self._check_modality(modality)
+        diff = c.revise(changes, reason, self._who(actor))
         self._save(c)
-        return c.state()
+        return {**c.state(), "changes": [unstructure(d) for d in diff]}
 
     def record_session(
         self,
@@ -309,7 +324,15 @@ class GoalEngine:
     def _review_due(c: Client) -> bool:
         return bool(c.sessions) and c.sessions[-1].number % c.review_every == 0
 
-    def get_client(self, client: str | UUID) -> dict[str, Any]:
+    def get_client(
+        self, client: str | UUID, *, as_of: datetime | date | str | None = None
+    ) -> dict[str, Any]:
+        """A client's state; ``as_of`` (a date or date-time) gives the state current then,
+        with each of their goals as it stood at that moment."""
+        if as_of is not None:
+            from goalengine.audit import service
+
+            return service.client_as_of(self, client, as_of)
         c = self._client(client)
         state = c.state()
         state["review_due"] = self._review_due(c)
@@ -385,7 +408,7 @@ class GoalEngine:
                 f"goal {str(parent_goal.id)[:8]} belongs to another client; a step shares its "
                 "parent's client"
             )
-        findings = self._evaluate("create", spec, c)
+        findings = self._evaluate("create", spec, c, parent=parent_goal)
         goal = Goal(
             client_id=c.id,
             spec=spec,
@@ -555,9 +578,13 @@ class GoalEngine:
                 " steps"
             )
         findings = self._evaluate("revise", new_spec, client, goal=g)
-        g.revise(new_spec, reason, self._who(actor), findings)
+        diff = g.revise(new_spec, reason, self._who(actor), findings)
         self._save(g)
-        return {**g.state(), "findings": [unstructure(f) for f in findings]}
+        return {
+            **g.state(),
+            "changes": [unstructure(d) for d in diff],
+            "findings": [unstructure(f) for f in findings],
+        }
 
     def _spec_changes(self, client: Client, fields: dict[str, Any]) -> dict[str, Any]:
         parsed = dict(fields)
@@ -652,20 +679,37 @@ class GoalEngine:
         *,
         goal: Goal | None = None,
         to: Status | None = None,
+        parent: Goal | None = None,
     ) -> tuple[Finding, ...]:
         """The findings of the rules on a goal about to be created, revised or moved to ``to``.
 
         Raises :class:`RuleViolation` when any finding is an error; the warnings and suggestions
-        returned are stored in the event. (The modality plugins answer here.)
+        returned are stored in the event. The plugins answer (see goalengine.modalities);
+        a plugin that raises refuses the command with PluginError.
         """
-        return ()
+        return self._rules_findings(action, spec, client, goal=goal, to=to, parent=parent)
 
     # -- goals: queries -------------------------------------------------------------------------
 
-    def get_goal(self, goal: str | UUID, *, version: int | None = None) -> dict[str, Any]:
-        """A goal's full state; ``version`` gives the state just after that event."""
+    def get_goal(
+        self,
+        goal: str | UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | date | str | None = None,
+    ) -> dict[str, Any]:
+        """A goal's full state; ``version`` gives the state just after that event, ``as_of``
+        (a date or date-time; a bare date means the end of that local day) the state current
+        at that moment, replayed from the nearest snapshot."""
         if version is not None and version < 1:
             raise InvalidInput("versions start at 1")
+        if as_of is not None:
+            if version is not None:
+                raise InvalidInput("give either a version or --as-of, not both")
+            from goalengine.audit import service
+
+            goal_id = self._resolve("goals", goal)
+            version = service.resolve_version(self._store, goal_id, "goal", as_of)
         g = self._goal(goal)
         if version is not None:
             if version > g.version:
@@ -682,9 +726,10 @@ class GoalEngine:
         status: Status | str | None = None,
         include_voided: bool = False,
     ) -> list[dict[str, Any]]:
-        """Goals from the read model: each client's top-level goals in creation order, each
-        followed by its steps in chain order (``depth`` 1). Voided goals are left out unless
-        asked for by ``status="voided"`` or ``include_voided``."""
+        """Goals from the read model: each client's top-level goals in creation order (with
+        ``client``: the clinician's order from ``prioritize_client`` first), each followed by its
+        steps in chain order (``depth`` 1). Voided goals are left out unless asked for by
+        ``status="voided"`` or ``include_voided``."""
         where, params = [], []
         if client is not None:
             where.append("client_id = ?")
@@ -697,21 +742,137 @@ class GoalEngine:
             where.append("status <> ?")
             params.append(Status.VOIDED.value)
         docs = self._store.docs("goals", " AND ".join(where), params)
+        if client is not None:  # the clinician's explicit order first (client prioritize)
+            owner = self._store.docs("clients", "id = ?", (params[0],))
+            rank = {g: i for i, g in enumerate(owner[0].get("priorities", []) if owner else [])}
+            docs.sort(key=lambda d: rank.get(d["id"], len(rank)))
         return _tree_order(docs)
 
     def history(self, goal: str | UUID) -> list[dict[str, Any]]:
         """Every event of a goal in order: version, type, recorded time, actor, what changed."""
         g_id = self._resolve("goals", goal)
-        entries = [_history_entry(e) for e in self._store.app.events.get(g_id)]
-        if not entries:
-            raise NotFound(f"no goal with id {g_id}")
-        return entries
+        events = list(self._store.app.events.get(g_id))
+        if not events:
+            raise NotFound(f"no goal with id {g_id}", id=str(g_id))
+        if not isinstance(events[0], Goal.Event):
+            raise NotFound(f"{g_id} is not a goal", id=str(g_id))
+        return [_history_entry(e) for e in events]
 
     def client_history(self, client: str | UUID) -> list[dict[str, Any]]:
+        """Every event of a client in order, like :meth:`history`."""
         c_id = self._resolve("clients", client)
-        return [_history_entry(e) for e in self._store.app.events.get(c_id)]
+        events = list(self._store.app.events.get(c_id))
+        if not events:
+            raise NotFound(f"no client with id {c_id}", id=str(c_id))
+        if not isinstance(events[0], Client.Event):
+            raise NotFound(f"{c_id} is not a client", id=str(c_id))
+        return [_history_entry(e) for e in events]
+
+    # -- audit (the logic lives in goalengine.audit) --------------------------------------------
+
+    def audit_log(
+        self,
+        *,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        actor: str | None = None,
+        client: str | UUID | None = None,
+        access: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """The store-wide feed of events (``access``: of audited reads and exports), oldest
+        first, streamed in pages; filters combine."""
+        from goalengine.audit import service
+        from goalengine.audit.when import parse_when
+
+        return service.feed(
+            self._store,
+            since=None if since is None else parse_when(since, end_of_day=False),
+            until=None if until is None else parse_when(until, end_of_day=True),
+            actor=actor,
+            client=None if client is None else self._resolve("clients", client),
+            access=access,
+        )
+
+    def checkpoint(self, *, key: bytes | None = None) -> dict[str, Any]:
+        """The store's position and digest now (``POS:DIGEST``), HMAC-signed with ``key``."""
+        from goalengine.audit import service
+
+        return service.checkpoint(self._store, key)
+
+    def verify(
+        self,
+        *,
+        checkpoints: Sequence[str] = (),
+        key: bytes | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Check the integrity chain, the sequence, every snapshot and ``checkpoints``.
+
+        Returns a report (``ok``, counts, ``problems``, ``first_problem``); ``progress(done,
+        total)`` is called after each page.
+        """
+        from goalengine.audit import service
+
+        return service.verify(self._store, checkpoints, key, progress)
+
+    def export(
+        self,
+        out: str | Path,
+        *,
+        client: str | UUID | None = None,
+        since: datetime | date | str | None = None,
+        actor: ActorLike = None,
+    ) -> dict[str, Any]:
+        """Write an export (JSON Lines, manifest first) to ``out``; the export is itself
+        recorded in the access log. Returns the manifest."""
+        from goalengine.audit import service
+
+        return service.export_and_record(self, Path(out), client, since, self._who(actor))
+
+    def audit_history(self, ref: str | UUID, *, actor: ActorLike = None) -> list[dict[str, Any]]:
+        """A goal's or client's full history, recorded in the access log."""
+        from goalengine.audit import service
+
+        return service.audited_history(self, ref, self._who(actor))
+
+    def audit_show(
+        self,
+        ref: str | UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | date | str | None = None,
+        actor: ActorLike = None,
+    ) -> dict[str, Any]:
+        """A goal's or client's state at a version or moment, recorded in the access log."""
+        from goalengine.audit import service
+
+        return service.audited_show(self, ref, version, as_of, self._who(actor))
+
+    @staticmethod
+    def replay(
+        path: str | Path,
+        *,
+        ref: str | None = None,
+        as_of: datetime | date | str | None = None,
+        checkpoints: Sequence[str] = (),
+        key: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Verify an export file and rebuild state from it alone (no store needed): one
+        aggregate's state with ``ref``, else a summary with every goal's and client's state."""
+        from goalengine.audit import service
+
+        return service.replay_file(Path(path), ref, as_of, checkpoints, key)
 
     # -- administration -------------------------------------------------------------------------
+
+    def store_info(self) -> dict[str, Any]:
+        """Where the store is, the format it records and how many events it holds."""
+        found = self._store.query("SELECT value FROM {p}goalengine_meta WHERE key = ?", ("format",))
+        return {
+            "store": self.store_url,
+            "format": int(found[0]["value"]) if found else None,
+            "events": self._store.max_notification_id(),
+        }
 
     def _aggregate_ids(self) -> Iterator[tuple[UUID, str]]:
         """Each aggregate id once, with its kind, by paging through the event log."""
@@ -788,6 +949,7 @@ _GOAL_SUMMARY = (
     "parent_id",
     "steps",
     "modality",
+    "attributes",
     "created_at",
     "updated_at",
     "version",
@@ -856,6 +1018,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
