@@ -46,7 +46,7 @@ class WhenType(_ParamType):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> datetime:
-        from goalengine.audit.when import parse_when
+        from goalengine.when import parse_when
 
         if isinstance(value, datetime):
             return value

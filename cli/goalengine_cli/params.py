@@ -7,13 +7,14 @@ Each type parses with the domain's own parser and turns its :class:`goalengine.I
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from goalengine.errors import InvalidInput
 from goalengine.values import Actor, Target
+from goalengine.when import parse_day
 
 if TYPE_CHECKING:
     _ParamType = click.ParamType[Any]
@@ -77,25 +78,15 @@ class DateType(_ParamType):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> date | str:
-        if isinstance(value, date):
-            return value.date() if isinstance(value, datetime) else value
-        text = str(value).strip().lower()
-        if self.clearable and not text:
+        text = value if isinstance(value, date) else str(value).strip()
+        if self.clearable and text == "":
             return ""
-        today = datetime.now().astimezone().date()
-        if text == "today":
-            return today
-        if text == "yesterday":
-            return today - timedelta(days=1)
         try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(f"{value!r} is not a date; use YYYY-MM-DD, today or yesterday", param, ctx)
-        return (moment.astimezone() if moment.tzinfo else moment).date()
+            day = parse_day(text, "")  # click names the option
+        except InvalidInput as e:
+            self.fail(e.message, param, ctx)
+        assert day is not None
+        return day
 
 
 class ScaleType(click.IntRange):

@@ -12,7 +12,7 @@ import getpass
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -53,6 +53,7 @@ from goalengine.values import (
     Target,
     parse_enum,
 )
+from goalengine.when import not_future, parse_day, parse_when
 
 _PREFIX = re.compile(r"^[0-9a-f-]+$")
 MIN_PREFIX = 4
@@ -72,29 +73,6 @@ def _actor(value: ActorLike) -> Actor | None:
     if value is None or isinstance(value, Actor):
         return value
     return Actor.parse(value)
-
-
-def _date(value: date | str | None, what: str) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    text = value.strip().lower()
-    today = datetime.now().astimezone().date()
-    if text == "today":
-        return today
-    if text == "yesterday":
-        return today - timedelta(days=1)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{what} {value!r} is not a date; use YYYY-MM-DD (or today)") from None
-
-
-def _not_future(day: date | None, what: str) -> date | None:
-    if day is not None and day > datetime.now().astimezone().date() + timedelta(days=1):
-        raise InvalidInput(f"{what} {day.isoformat()} is in the future; give the day it happened")
-    return day
 
 
 class GoalEngine(PluginCommands):
@@ -314,7 +292,7 @@ class GoalEngine(PluginCommands):
     ) -> dict[str, Any]:
         """Record a session with the client (numbered in order; ``on`` defaults to today)."""
         c = self._client(client)
-        day = _not_future(_date(on, "session date"), "session date") or _date("today", "")
+        day = not_future(parse_day(on, "session date"), "session date") or parse_day("today")
         assert day is not None
         session = c.record_session(day, self._who(actor), number)
         self._save(c)
@@ -486,25 +464,7 @@ class GoalEngine(PluginCommands):
         return parent.state()
 
     def _spec(self, client: Client, **fields: Any) -> GoalSpec:
-        if "values" in fields:
-            fields["values"] = tuple(client.value_for(v) for v in fields["values"])
-        if "target" in fields:
-            t = fields["target"]
-            fields["target"] = Target.parse(t) if isinstance(t, str) and t.strip() else (t or None)
-        if "due" in fields:
-            fields["due"] = _date(fields["due"], "due date")
-        for name, cls, what in (
-            ("horizon", Horizon, "horizon"),
-            ("kind", Kind, "kind"),
-            ("authorship", Authorship, "authorship"),
-        ):
-            if name in fields:
-                fields[name] = parse_enum(cls, fields[name], what)
-        if "domains" in fields:
-            fields["domains"] = tuple(fields["domains"])
-        if fields.get("modality"):
-            fields["modality"] = fields["modality"].strip().lower()
-        return GoalSpec(**fields)
+        return GoalSpec(**self._spec_changes(client, fields))
 
     # -- goals: progress and revision -----------------------------------------------------------
 
@@ -530,7 +490,7 @@ class GoalEngine(PluginCommands):
             rater_role = who.role
         else:
             rater_role = parse_enum(Role, rater, "rater")
-        day = _not_future(_date(on, "rating date"), "rating date")
+        day = not_future(parse_day(on, "rating date"), "rating date")
         if session is None and day is not None:
             client = self._client(g.client_id)
             session = next((s.number for s in client.sessions if s.on == day), None)
@@ -587,6 +547,7 @@ class GoalEngine(PluginCommands):
         }
 
     def _spec_changes(self, client: Client, fields: dict[str, Any]) -> dict[str, Any]:
+        """Parse goal fields as people give them (texts, value ranks, "phq9<10", ISO dates)."""
         parsed = dict(fields)
         if "values" in parsed:
             parsed["values"] = tuple(client.value_for(v) for v in parsed["values"])
@@ -598,7 +559,7 @@ class GoalEngine(PluginCommands):
                 else (t if isinstance(t, Target) else None)
             )
         if "due" in parsed:
-            parsed["due"] = _date(parsed["due"], "due date")
+            parsed["due"] = parse_day(parsed["due"], "due date")
         for name, cls, what in (
             ("horizon", Horizon, "horizon"),
             ("kind", Kind, "kind"),
@@ -608,6 +569,8 @@ class GoalEngine(PluginCommands):
                 parsed[name] = parse_enum(cls, parsed[name], what)
         if "domains" in parsed:
             parsed["domains"] = tuple(parsed["domains"])
+        if parsed.get("modality"):
+            parsed["modality"] = parsed["modality"].strip().lower()
         return parsed
 
     def review(
@@ -627,7 +590,7 @@ class GoalEngine(PluginCommands):
             self._who(actor),
             value_alignment=value_alignment,
             note=note,
-            occurred_on=_not_future(_date(on, "review date"), "review date"),
+            occurred_on=not_future(parse_day(on, "review date"), "review date"),
         )
         self._save(g)
         return g.state()
@@ -782,7 +745,6 @@ class GoalEngine(PluginCommands):
         """The store-wide feed of events (``access``: of audited reads and exports), oldest
         first, streamed in pages; filters combine."""
         from goalengine.audit import service
-        from goalengine.audit.when import parse_when
 
         return service.feed(
             self._store,

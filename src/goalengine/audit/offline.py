@@ -27,9 +27,9 @@ from eventsourcing.persistence import (
 )
 
 from goalengine.audit.chain import ZERO, link, recorded_at, seq_digest
-from goalengine.audit.when import parse_when
 from goalengine.errors import AmbiguousId, InvalidInput, NotFound
 from goalengine.serialization import register_transcodings
+from goalengine.when import parse_when
 
 EXPORT_FORMAT = "goalengine-export/1"
 LINE_KEYS = (

@@ -30,9 +30,9 @@ from goalengine.audit.chain import (
     seq_digest,
     sign,
 )
-from goalengine.audit.when import parse_when
 from goalengine.errors import InvalidInput, NotFound, StoreError
 from goalengine.store import Store
+from goalengine.when import parse_when
 
 PAGE = 1000
 EXPORT_FORMAT = "goalengine-export/1"
