@@ -611,3 +611,35 @@ def test_every_built_in_rule_has_a_cli_scenario() -> None:
 @pytest.mark.parametrize("rule", sorted(SCENARIOS))
 def test_each_built_in_rule_through_the_cli(rule: str, sqlite_url: str) -> None:
     assert rule in SCENARIOS[rule](sqlite_url)
+
+
+def test_revise_changes_one_attribute_and_keeps_the_others(sqlite_url: str) -> None:
+    cid = run_json(sqlite_url, "client", "add", "Alex", "--modality", "dbt", "--value", "family")[
+        "id"
+    ]
+    goal = run_json(
+        sqlite_url, "goal", "create", cid, "Use a distress-tolerance skill at each urge",
+        "--horizon", "short", "--kind", "process", "--domain", "behavioral", "--value", "1",
+        "--target", "skills_used>=3/week", "--due", "2027-03-01",
+        "--attr", "category=life-threatening", "--attr", "risk=past",
+    )  # fmt: skip
+    revised = run_json(
+        sqlite_url, "goal", "revise", goal["id"][:8], "--attr", "risk=imminent",
+        "--reason", "the urges came back this week",
+    )  # fmt: skip
+    assert revised["attributes"] == {"category": "life-threatening", "risk": "imminent"}
+    assert revised["changes"][0]["field"] == "attributes"
+    removed = run_json(
+        sqlite_url, "goal", "revise", goal["id"][:8], "--attr", "risk=", "--reason", "resolved"
+    )
+    assert removed["attributes"] == {"category": "life-threatening"}
+
+    # An invalid category is refused by the modality and records nothing.
+    before = GoalEngine(sqlite_url).fingerprint()
+    bad = run(
+        sqlite_url, "goal", "revise", goal["id"][:8], "--attr", "category=urgent",
+        "--reason", "typo",
+    )  # fmt: skip
+    assert bad.exit_code == 2, bad.output
+    assert "category" in bad.stderr and "Traceback" not in bad.output
+    assert GoalEngine(sqlite_url).fingerprint() == before

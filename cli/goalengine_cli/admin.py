@@ -67,7 +67,8 @@ def demo(ctx: click.Context, app: App, demo_store: str | None) -> None:
     it uses its own SQLite file; GOALENGINE_STORE is ignored. Running it again adds nothing.
     """
     from goalengine.config import data_dir, demo_store_url
-    from goalengine.demo import DEMO_CLIENT, build_demo
+    from goalengine.demo import DEMO_CLIENT, DEMO_THERAPIST, build_demo
+    from goalengine.values import Actor, Role
 
     root = ctx.find_root()
     explicit = root.get_parameter_source("store") is ParameterSource.COMMANDLINE
@@ -76,6 +77,9 @@ def demo(ctx: click.Context, app: App, demo_store: str | None) -> None:
         data_dir().mkdir(parents=True, exist_ok=True)
         url = demo_store_url()
     app.use_store(url)
+    if app.actor is None:
+        # The case's clinician, unless --as names someone: the demo's history reads like a clinic's.
+        app.actor = Actor(Role.THERAPIST, DEMO_THERAPIST)
     engine = app.engine
     built = build_demo(engine)
     goals = engine.list_goals(client=built["client_id"])

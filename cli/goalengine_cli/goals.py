@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -395,6 +396,8 @@ def scale(
 @click.option("--anchor-low", metavar="TEXT")
 @click.option("--anchor-high", metavar="TEXT")
 @click.option("--authorship", type=choice_of(Authorship))
+@click.option("--modality", help="Move the goal to another modality (e.g. cbt).")
+@functools.partial(attributes_option, clearable=True)
 @click.option("--reason", required=True, help="Why the goal is changing (kept in its history).")
 @json_option
 @pass_app
@@ -412,9 +415,14 @@ def revise(
     anchor_low: str | None,
     anchor_high: str | None,
     authorship: str | None,
+    modality: str | None,
+    attributes: tuple[tuple[str, str], ...],
     reason: str,
 ) -> None:
-    """Change any of GOAL's fields, with a reason; the history keeps before → after."""
+    """Change any of GOAL's fields, with a reason; the history keeps before → after.
+
+    --attr KEY=VALUE changes one modality attribute and keeps the others; KEY= removes it.
+    """
     revised = app.engine.revise(
         goal_ref,
         reason=reason,
@@ -429,6 +437,8 @@ def revise(
         anchor_low=anchor_low,
         anchor_high=anchor_high,
         authorship=authorship,
+        modality=modality,
+        attributes=attributes_dict(attributes) or None,
     )
     out.emit(app, revised, human=_render_change("Revised"))
 

@@ -20,26 +20,30 @@ class AttributeType(click.ParamType):  # type: ignore[type-arg]
 
     name = "KEY=VALUE"
 
+    def __init__(self, *, clearable: bool = False) -> None:
+        self.clearable = clearable  # KEY= (an empty value) passes, to remove the attribute
+
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> tuple[str, str]:
         if isinstance(value, tuple):
             return value
         key, sep, text = str(value).partition("=")
-        if not sep or not key.strip() or not text.strip():
+        if not sep or not key.strip() or not (text.strip() or self.clearable):
             self.fail(f"{value!r} is not KEY=VALUE, e.g. --attr category=skills", param, ctx)
         return key.strip().lower(), text.strip()
 
 
 ATTRIBUTE = AttributeType()
+CLEARABLE_ATTRIBUTE = AttributeType(clearable=True)
 
 
-def attributes_option(f: Any) -> Any:
+def attributes_option(f: Any, *, clearable: bool = False) -> Any:
     """``--attr KEY=VALUE`` (repeatable) for the goal's modality attributes."""
     return click.option(
         "--attr",
         "attributes",
-        type=ATTRIBUTE,
+        type=CLEARABLE_ATTRIBUTE if clearable else ATTRIBUTE,
         multiple=True,
         help="A modality attribute, e.g. --attr category=life-threatening (repeat; see "
         "`goalengine modalities show NAME`).",

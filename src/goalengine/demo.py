@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from goalengine.engine import GoalEngine
 
 #: The demo client's name: the stable marker :func:`build_demo` finds an existing demo by.
+DEMO_THERAPIST = "dr.jordan.lee"
 DEMO_CLIENT = "Sam Rivera (demo)"
 LONG_TERM_TITLE = "Build a social life I enjoy"
 ABANDONED_TITLE = "Join the Thursday evening running club"
