@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -387,3 +390,35 @@ def test_each_memory_store_is_its_own_and_gone_when_closed() -> None:
         assert second.fingerprint()["events"] == 0
     with GoalEngine("memory://") as third:
         assert third.list_clients() == []
+
+
+def test_sqlite_and_memory_stores_work_without_the_postgres_extra(tmp_path: Path) -> None:
+    """`pip install goalengine` (no extra) must run the demo: nothing may import psycopg."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["psycopg"] = None  # as if the postgres extra were not installed
+        from click.testing import CliRunner
+        from goalengine import GoalEngine, StoreError
+        from goalengine_cli.main import cli
+
+        for url in ("memory://", "sqlite:///{tmp_path / 'plain.db'}"):
+            with GoalEngine(url, actor="therapist:lee") as engine:
+                engine.add_client("Alex")
+        result = CliRunner().invoke(cli, ["demo", "--store", "sqlite:///{tmp_path / 'd.db'}"])
+        assert result.exit_code == 0, result.output
+        try:
+            GoalEngine("postgresql://postgres@127.0.0.1:5432/test")
+        except StoreError as e:
+            assert "goalengine[postgres]" in e.message, e.message
+        else:
+            raise AssertionError("a PostgreSQL store needs psycopg")
+        assert "psycopg" not in [m for m in sys.modules if sys.modules[m] is not None]
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("ok")

@@ -87,7 +87,7 @@ class StoreConfig:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
-            "APPLICATION_RECORDER_TOPIC": "goalengine.store:PostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "goalengine.store_postgres:PostgresRecorder",
         }
 
 

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from attrs import frozen
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, Recording, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment
 
@@ -100,35 +99,6 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         chain = _chain_writer(self, "", postgres=False)
         rows = chain.rows(c, _events(stored_events), _metas(stored_events, kwargs), ids or [])
         chain.insert(c, rows)
-        return ids
-
-
-class PostgresRecorder(PostgresApplicationRecorder):
-    """eventsourcing's PostgreSQL recorder, also writing read-model rows in the same transaction."""
-
-    def _insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        prefix = f'"{self.datastore.schema}".'
-        for row in kwargs.get("readmodel", ()):
-            curs.execute(_upsert(prefix, row.table).replace("?", "%s"), _row_params(row))
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        # Runs after the table lock and the event insert, in the same transaction: the chain
-        # rows are computed from a head no other writer can move until this one commits.
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        try:
-            chain = _chain_writer(self, f'"{self.datastore.schema}".', postgres=True)
-            metas = _metas(stored_events, kwargs)
-            chain.insert(curs, chain.rows(curs, _events(stored_events), metas, ids or []))
-        except BaseException:
-            # eventsourcing commits after catching errors raised here: make sure the
-            # transaction is aborted, so that no event is ever stored without its links.
-            curs.execute("SELECT 1/0")
-            raise
         return ids
 
 
