@@ -423,6 +423,12 @@ def revise(
 
     --attr KEY=VALUE changes one modality attribute and keeps the others; KEY= removes it.
     """
+    changed_attributes = None
+    if attributes:
+        # --attr changes the keys given and keeps the others; KEY= removes one.
+        current = app.engine.get_goal(goal_ref)["attributes"]
+        merged = {**current, **attributes_dict(attributes)}
+        changed_attributes = {k: v for k, v in merged.items() if v != ""}
     revised = app.engine.revise(
         goal_ref,
         reason=reason,
@@ -438,7 +444,7 @@ def revise(
         anchor_high=anchor_high,
         authorship=authorship,
         modality=modality,
-        attributes=attributes_dict(attributes) or None,
+        attributes=changed_attributes,
     )
     out.emit(app, revised, human=_render_change("Revised"))
 

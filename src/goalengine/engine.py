@@ -526,10 +526,6 @@ class GoalEngine(PluginCommands):
             )
         if "due" in fields and fields["due"] == "":
             fields["due"] = None
-        if "attributes" in fields:
-            # Given attributes change those keys only; an empty value removes its key.
-            merged = {**dict(g.spec.attributes), **dict(fields["attributes"])}
-            fields["attributes"] = {k: v for k, v in merged.items() if v != ""}
         client = self._client(g.client_id)
         parsed = self._spec_changes(client, fields)
         try:
