@@ -49,8 +49,14 @@ def test_every_event_and_field_is_documented(event: type) -> None:
     heading = re.search(rf"^### .*\b{re.escape(event.__qualname__)}\b.*$", text, flags=re.M)
     assert heading, f"docs/events.md has no heading for {event.__qualname__}"
     section = text[heading.end() :].split("\n### ")[0]
-    common = {"originator_id", "originator_version", "timestamp", "actor", "findings",
-              "originator_topic"}
+    common = {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "actor",
+        "findings",
+        "originator_topic",
+    }
     for field in dataclasses.fields(event):
         if field.name in common:
             continue

@@ -641,5 +641,6 @@ def test_revise_changes_one_attribute_and_keeps_the_others(sqlite_url: str) -> N
         "--reason", "typo",
     )  # fmt: skip
     assert bad.exit_code == 2, bad.output
-    assert "category" in bad.stderr and "Traceback" not in bad.output
+    assert "category" in bad.stderr
+    assert "Traceback" not in bad.output
     assert GoalEngine(sqlite_url).fingerprint() == before

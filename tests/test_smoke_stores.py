@@ -7,7 +7,11 @@ def test_a_goal_round_trips_through_each_store(store_url: str) -> None:
     with GoalEngine(store_url, actor="therapist:lee") as engine:
         client = engine.add_client("Alex", values=["being a present parent"])
         goal = engine.create_goal(
-            client["id"], "Walk after lunch", horizon="short", kind="process", domains=["behavioral"]
+            client["id"],
+            "Walk after lunch",
+            horizon="short",
+            kind="process",
+            domains=["behavioral"],
         )
         engine.scale(goal["id"], 4, note="two walks this week")
     with GoalEngine(store_url, actor="therapist:lee") as engine:

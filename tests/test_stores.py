@@ -402,10 +402,10 @@ def test_sqlite_and_memory_stores_work_without_the_postgres_extra(tmp_path: Path
         from goalengine import GoalEngine, StoreError
         from goalengine_cli.main import cli
 
-        for url in ("memory://", "sqlite:///{tmp_path / 'plain.db'}"):
+        for url in ("memory://", "sqlite:///{tmp_path / "plain.db"}"):
             with GoalEngine(url, actor="therapist:lee") as engine:
                 engine.add_client("Alex")
-        result = CliRunner().invoke(cli, ["demo", "--store", "sqlite:///{tmp_path / 'd.db'}"])
+        result = CliRunner().invoke(cli, ["demo", "--store", "sqlite:///{tmp_path / "d.db"}"])
         assert result.exit_code == 0, result.output
         try:
             GoalEngine("postgresql://postgres@127.0.0.1:5432/test")

@@ -58,13 +58,18 @@ def recorded_at(timestamp: datetime) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _keyed(salt: bytes) -> Any:
-    return hmac.new(salt, digestmod=hashlib.sha256)
+def keyed(salt: bytes) -> Any:
+    """An HMAC-SHA256 keyed with ``salt``, to be copied for each message (the key is hashed
+    once). OpenSSL's own object when the standard library has one: copying it skips a Python
+    wrapper per event."""
+    mac = hmac.new(salt, digestmod=hashlib.sha256)
+    inner = getattr(mac, "_hmac", None)  # CPython with OpenSSL: the C object hmac.HMAC wraps
+    return mac if inner is None or not hasattr(inner, "copy") else inner
 
 
 def content_digest(salt: bytes, state: bytes) -> str:
     """HMAC-SHA256 of ``state`` under ``salt``, in hex (the keyed state is computed once)."""
-    h = _keyed(salt).copy()
+    h = keyed(salt).copy()
     h.update(state)
     return str(h.hexdigest())
 

@@ -8,10 +8,8 @@ implementation of the domain here, only the chain arithmetic of :mod:`goalengine
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-from goalengine.audit.chain import ZERO, link, recorded_at, seq_digest
+from goalengine.audit.chain import ZERO, keyed, link, recorded_at, seq_digest
 from goalengine.errors import AmbiguousId, InvalidInput, NotFound
 from goalengine.serialization import register_transcodings
 from goalengine.when import parse_when
@@ -50,6 +48,20 @@ _LINE_KEY_SET = frozenset(LINE_KEYS)
 ALLOWED_TOPIC_PREFIXES = ("goalengine.",)
 
 
+def _json_loads(line: bytes) -> Any:
+    """The standard library's reading of one line of UTF-8 JSON (as orjson reads it)."""
+    return json.loads(line.decode("utf-8"))
+
+
+_loads: Callable[[bytes], Any]
+try:  # orjson parses an export line about 3x faster than the standard library
+    import orjson
+except ImportError:  # pragma: no cover - a dependency; the standard library reads the same
+    _loads = _json_loads
+else:
+    _loads = orjson.loads
+
+
 def make_mapper() -> Mapper[UUID]:
     """A mapper with exactly the store's transcodings (see ``GoalApplication``)."""
     transcoder = JSONTranscoder()
@@ -60,26 +72,12 @@ def make_mapper() -> Mapper[UUID]:
     return Mapper(transcoder=transcoder)
 
 
-class _What:
-    """``"1a2b3c4d version 3 (position 17)"``, formatted only when a message needs it."""
-
-    __slots__ = ("oid", "seq", "version")
-
-    def __init__(self, oid: str, version: int, seq: int) -> None:
-        self.oid, self.version, self.seq = oid, version, seq
-
-    def __str__(self) -> str:
-        return f"{self.oid[:8]} version {self.version} (position {self.seq})"
-
-
-def _hmac_hex(keyed: Any, data: bytes) -> str:
-    h = keyed.copy()
-    h.update(data)
-    return str(h.hexdigest())
-
-
 class ExportFile:
-    """A parsed, verified export: its manifest and its lines (verified on :func:`load`)."""
+    """A parsed, verified export: its manifest and its lines (verified on :func:`load`).
+
+    Each line is the file's JSON object, with the event's stored bytes in ``_state`` (in place
+    of its ``state`` text: one copy of each state) and its line number in ``_line``.
+    """
 
     def __init__(self, path: Path, manifest: dict[str, Any], lines: list[dict[str, Any]]) -> None:
         self.path = path
@@ -92,27 +90,33 @@ def _bad(path: Path, lineno: int | None, message: str) -> InvalidInput:
     return InvalidInput(f"{where}: {message}", file=str(path), line=lineno)
 
 
+def _what(oid: str, version: int, seq: int) -> str:
+    """``"1a2b3c4d version 3 (position 17)"``: built only when a message needs it."""
+    return f"{oid[:8]} version {version} (position {seq})"
+
+
 def _read(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The file's lines, parsed: read as bytes, each parsed straight from its UTF-8."""
     try:
-        f = path.open(encoding="utf-8", newline="")
+        f = path.open("rb")
     except OSError as e:
         raise InvalidInput(f"cannot read export {path}: {e.strerror or e}", file=str(path)) from e
-    lineno = 0
-    loads = json.loads
+    loads = _loads
     with f:
-        try:
-            for lineno, raw in enumerate(f, 1):
-                if not raw.endswith("\n"):
-                    raise _bad(path, lineno, "the last line is cut short: the file is truncated")
+        for lineno, raw in enumerate(f, 1):
+            if raw[-1:] != b"\n":
+                raise _bad(path, lineno, "the last line is cut short: the file is truncated")
+            try:
+                obj = loads(raw)
+            except ValueError as e:  # json's, orjson's and UnicodeDecodeError all are
                 try:
-                    obj = loads(raw)
-                except json.JSONDecodeError as e:
-                    raise _bad(path, lineno, f"not a JSON object ({e})") from None
-                if not isinstance(obj, dict):
-                    raise _bad(path, lineno, "not a JSON object")
-                yield lineno, obj
-        except UnicodeDecodeError:
-            raise _bad(path, lineno + 1, "not UTF-8 text") from None
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise _bad(path, lineno, "not UTF-8 text") from None
+                raise _bad(path, lineno, f"not a JSON object ({e})") from None
+            if type(obj) is not dict:
+                raise _bad(path, lineno, "not a JSON object")
+            yield lineno, obj
 
 
 def _state(path: Path, lineno: int, line: dict[str, Any]) -> bytes:
@@ -126,99 +130,138 @@ def _state(path: Path, lineno: int, line: dict[str, Any]) -> bytes:
     raise _bad(path, lineno, "the event has no state")
 
 
+def _manifest(path: Path, lineno: int, obj: dict[str, Any]) -> dict[str, Any]:
+    m = obj.get("manifest")
+    if not isinstance(m, dict) or m.get("format") != EXPORT_FORMAT:
+        raise _bad(path, lineno, f"not a goalengine export (no {EXPORT_FORMAT} manifest)")
+    if not isinstance(m.get("start_links", {}), dict):
+        raise _bad(path, lineno, "the manifest's start_links is not an object")
+    return m
+
+
+def _keyed_hashers(path: Path, lineno: int, m: dict[str, Any]) -> dict[str, Any]:
+    """One keyed HMAC per owner, copied for each event (the keyed state is computed once)."""
+    try:
+        salts = {o: bytes.fromhex(s) for o, s in (m.get("salts") or {}).items()}
+    except (ValueError, AttributeError, TypeError):
+        raise _bad(path, lineno, "the manifest's salts are not hexadecimal") from None
+    return {o: keyed(salt) for o, salt in salts.items()}
+
+
 def load(path: Path | str) -> ExportFile:
     """Read and verify an export: every line's digest and links, continuity, and the manifest.
 
     Raises :class:`InvalidInput` naming the file and line of the first problem.
+
+    One pass, one loop: the usual line costs a JSON parse, the HMAC and two SHA-256 and a few
+    comparisons; every message (and whatever it needs) is built only once a check has failed.
     """
     path = Path(path)
-    manifest: dict[str, Any] | None = None
     lines: list[dict[str, Any]] = []
-    links: dict[str, tuple[int, str]] = {}
-    prev: dict[str, Any] | None = None
-    salts: dict[str, bytes] = {}
-    hashers: dict[str, Any] = {}
+    reader = _read(path)
+    manifest: dict[str, Any] | None = None
+    for lineno, obj in reader:
+        manifest = _manifest(path, lineno, obj)
+        hashers = _keyed_hashers(path, lineno, manifest)
+        break
+    if manifest is None:
+        raise _bad(path, None, "the file is empty: no manifest")
+    start_links: dict[str, Any] = manifest.get("start_links") or {}
+    complete = manifest.get("complete")
+    links: dict[str, tuple[int, str]] = {}  # oid → (version, link) of its last line so far
     ids: dict[str, str] = {}  # as written → canonical (each id is checked once)
-    for lineno, obj in _read(path):
-        if manifest is None:
-            m = obj.get("manifest")
-            if not isinstance(m, dict) or m.get("format") != EXPORT_FORMAT:
-                raise _bad(path, lineno, f"not a goalengine export (no {EXPORT_FORMAT} manifest)")
-            manifest = m
-            try:
-                salts = {o: bytes.fromhex(s) for o, s in (m.get("salts") or {}).items()}
-            except (ValueError, AttributeError, TypeError):
-                raise _bad(path, lineno, "the manifest's salts are not hexadecimal") from None
-            # One keyed HMAC per owner, copied for each event: content_digest, precomputed.
-            hashers = {o: hmac.new(salt, digestmod=hashlib.sha256) for o, salt in salts.items()}
-            continue
+    started = False  # an event line was read
+    prev_seq, prev_digest = 0, manifest.get("start_digest")
+    append = lines.append
+    for lineno, obj in reader:
         if not obj.keys() >= _LINE_KEY_SET:
             missing = [k for k in LINE_KEYS if k not in obj]
             raise _bad(path, lineno, f"missing {', '.join(missing)}")
-        try:
-            seq, version = obj["seq"], obj["originator_version"]
-            if type(seq) is not int or type(version) is not int:
+        seq, version, raw_id = obj["seq"], obj["originator_version"], obj["originator_id"]
+        oid = ids.get(raw_id) if type(raw_id) is str else None
+        if oid is None or type(seq) is not int or type(version) is not int:
+            try:
                 seq, version = int(seq), int(version)
-            raw_id = obj["originator_id"]
-            oid = ids.get(raw_id) if isinstance(raw_id, str) else None
-            if oid is None:
-                oid = ids[raw_id] = str(UUID(str(raw_id)))
-        except (TypeError, ValueError):
-            raise _bad(
-                path, lineno, "seq, originator_version or originator_id is malformed"
-            ) from None
+                if oid is None:
+                    oid = str(UUID(str(raw_id)))
+                    if type(raw_id) is str:
+                        ids[raw_id] = oid
+            except (TypeError, ValueError):
+                raise _bad(
+                    path, lineno, "seq, originator_version or originator_id is malformed"
+                ) from None
+            obj["seq"], obj["originator_version"] = seq, version
+        if oid is not raw_id:
+            obj["originator_id"] = oid
         topic = obj["topic"]
         if type(topic) is not str or not topic.startswith(ALLOWED_TOPIC_PREFIXES):
             raise _bad(path, lineno, f"topic {topic!r} is not a goalengine event")
         text = obj.get("state")
-        state = text.encode("utf-8") if type(text) is str else _state(path, lineno, obj)
-        what = _What(oid, version, seq)
+        state = text.encode() if type(text) is str else _state(path, lineno, obj)
+        content, prev_link = obj["content"], obj["prev_link"]
         try:
             hasher = hashers.get(obj["owner"])
-            if hasher is not None and _hmac_hex(hasher, state) != obj["content"]:
-                raise _bad(
-                    path, lineno, f"{what} was edited: its content does not match its digest"
-                )
-            lk = link(obj["prev_link"], oid, version, topic, obj["recorded_at"], obj["content"])
+            if hasher is not None:
+                h = hasher.copy()
+                h.update(state)
+                if h.hexdigest() != content:
+                    raise _bad(
+                        path,
+                        lineno,
+                        f"{_what(oid, version, seq)} was edited: its content does not match its "
+                        "digest",
+                    )
+            lk = link(prev_link, oid, version, topic, obj["recorded_at"], content)
             if lk != obj["link"]:
-                raise _bad(path, lineno, f"{what}: its link does not follow from its fields")
-            if seq_digest(obj["prev_digest"], seq, lk) != obj["digest"]:
-                raise _bad(path, lineno, f"{what}: its sequence digest does not follow")
-        except TypeError:
-            raise _bad(path, lineno, f"{what}: a field of the wrong type") from None
-        # Continuity with the previous line of the same aggregate (or the manifest's start).
-        if oid in links:
-            last_version, last_link = links[oid]
-            if version != last_version + 1 or obj["prev_link"] != last_link:
                 raise _bad(
                     path,
                     lineno,
-                    f"{what} does not follow version {last_version} of the same aggregate in "
-                    "this file: lines were removed, reordered or inserted",
+                    f"{_what(oid, version, seq)}: its link does not follow from its fields",
                 )
-        else:
-            expected = ZERO if version == 1 else manifest.get("start_links", {}).get(oid)
-            if obj["prev_link"] != expected:
-                raise _bad(path, lineno, f"{what} does not start from the link the manifest gives")
+            digest = obj["digest"]
+            if seq_digest(obj["prev_digest"], seq, lk) != digest:
+                raise _bad(
+                    path, lineno, f"{_what(oid, version, seq)}: its sequence digest does not follow"
+                )
+        except TypeError:
+            raise _bad(
+                path, lineno, f"{_what(oid, version, seq)}: a field of the wrong type"
+            ) from None
+        # Continuity with the previous line of the same aggregate (or the manifest's start).
+        last = links.get(oid)
+        if last is not None:
+            if version != last[0] + 1 or prev_link != last[1]:
+                raise _bad(
+                    path,
+                    lineno,
+                    f"{_what(oid, version, seq)} does not follow version {last[0]} of the same "
+                    "aggregate in this file: lines were removed, reordered or inserted",
+                )
+        elif prev_link != (ZERO if version == 1 else start_links.get(oid)):
+            raise _bad(
+                path,
+                lineno,
+                f"{_what(oid, version, seq)} does not start from the link the manifest gives",
+            )
         links[oid] = (version, lk)
         # Continuity of the sequence.
-        if prev is None:
-            if obj["prev_digest"] != manifest.get("start_digest"):
+        if not started:
+            if obj["prev_digest"] != prev_digest:
                 raise _bad(path, lineno, "the first line does not start from the manifest's digest")
-        else:
-            if seq <= prev["seq"]:
-                raise _bad(path, lineno, f"position {seq} comes after {prev['seq']}: reordered")
-            if seq == prev["seq"] + 1 and obj["prev_digest"] != prev["digest"]:
-                raise _bad(path, lineno, f"position {seq} does not follow position {prev['seq']}")
-            if seq != prev["seq"] + 1 and manifest.get("complete"):
-                raise _bad(path, lineno, f"positions {prev['seq'] + 1}..{seq - 1} are missing")
-        obj["seq"], obj["originator_version"], obj["originator_id"] = seq, version, oid
+            started = True
+        elif seq != prev_seq + 1:
+            if seq <= prev_seq:
+                raise _bad(path, lineno, f"position {seq} comes after {prev_seq}: reordered")
+            if complete:
+                raise _bad(path, lineno, f"positions {prev_seq + 1}..{seq - 1} are missing")
+        elif obj["prev_digest"] != prev_digest:
+            raise _bad(path, lineno, f"position {seq} does not follow position {prev_seq}")
+        prev_seq, prev_digest = seq, digest
+        # The stored bytes replace the text they were read from: one copy of each state held.
+        obj.pop("state", None)
         obj["_state"] = state
         obj["_line"] = lineno
-        lines.append(obj)
-        prev = obj
-    if manifest is None:
-        raise _bad(path, None, "the file is empty: no manifest")
+        append(obj)
     _check_manifest(path, manifest, lines)
     return ExportFile(path, manifest, lines)
 
@@ -293,8 +336,8 @@ def replay(
             event: Any = mapper.to_domain_event(stored)
             at = line["recorded_at"]
             # Usually the stored timestamp is the chained text itself; else compare exactly.
-            text = line.get("state")
-            if (text is None or text.find(at, 0, 120) < 0) and recorded_at(event.timestamp) != at:
+            state = line["_state"]
+            if state.find(at.encode(), 0, 120) < 0 and recorded_at(event.timestamp) != at:
                 raise ValueError("its recording time differs from the chained one")
             aggregates[oid] = event.mutate(aggregates.get(oid))
         except Exception as e:

@@ -24,7 +24,7 @@ from goalengine.audit.chain import (
     COLUMNS,
     SALT_TABLE,
     ZERO,
-    content_digest,
+    keyed,
     link,
     recorded_at,
     seq_digest,
@@ -266,20 +266,25 @@ def _salts(store: Store) -> dict[str, bytes]:
     }
 
 
-def _snapshot_index(store: Store) -> dict[str, set[int]]:
+def _snapshot_index(store: Store) -> tuple[dict[str, set[int]], dict[str, Any], str | None]:
+    """The versions that have a snapshot, by aggregate; each aggregate's id as the snapshot
+    table stores it (to select them back); the table's name (None: no snapshots)."""
     recorder: Any = store.app.snapshots.recorder if store.app.snapshots else None
     if recorder is None:
-        return {}
+        return {}, {}, None
     name = recorder.events_table_name
     table = f'"{store.config.schema}"."{name}"' if store.config.kind == "postgres" else name
     index: dict[str, set[int]] = {}
+    stored_ids: dict[str, Any] = {}
     for r in store.query(f"SELECT originator_id, originator_version FROM {table}"):
         oid = r["originator_id"]
         key = str(oid if isinstance(oid, UUID) else UUID(str(oid)))
         index.setdefault(key, set()).add(int(r["originator_version"]))
-    return index
+        stored_ids[key] = oid
+    return index, stored_ids, table
 
 
+_NO_LINK = (0, ZERO)
 _TIMESTAMP = re.compile(rb'"timestamp":\{"_type_":"datetime_iso","_data_":"([^"]+)"\}')
 
 
@@ -291,7 +296,11 @@ class Verifier:
         self.mapper = store.app.mapper
         self.report = _Report()
         self.salts = _salts(store)
-        self.snapshots = _snapshot_index(store)
+        self.keyed = {owner: keyed(salt) for owner, salt in self.salts.items()}
+        self.snapshots, self.snapshot_ids, self.snapshot_table = _snapshot_index(store)
+        # Replayed states waiting to be compared with their snapshots, a page at a time:
+        # (aggregate id, version, the state encoded as the snapshot would store it, where).
+        self.pending: list[tuple[str, int, bytes, dict[str, Any]]] = []
         self.last_snapshot = {k: max(v) for k, v in self.snapshots.items()}
         self.folding: dict[str, Any] = {}
         self.links: dict[str, tuple[int, str]] = {}  # oid → (version, recomputed link)
@@ -321,17 +330,23 @@ class Verifier:
             if not rows:
                 break
             after = int(rows[-1]["seq"])
+            peek, row = notifications.peek, self.row
             for r in rows:
                 nid = int(r["notification_id"])
+                n = peek()
                 # Events before this row's event that have no chain row: inserted by hand.
-                for n in notifications.until(nid - 1):
+                while n is not None and n.id < nid:
+                    notifications.i += 1
                     self.unchained(n)
-                taken = notifications.take(nid)
-                if taken is None:
-                    self.missing(r)
+                    n = peek()
+                if n is not None and n.id == nid:
+                    notifications.i += 1
+                    row(r, n)
                 else:
-                    self.row(r, taken)
-                top_nid = max(top_nid, nid)
+                    self.missing(r)
+                if nid > top_nid:
+                    top_nid = nid
+            self.compare_snapshots()
             done += len(rows)
             if progress is not None:
                 progress(done, top)
@@ -376,9 +391,12 @@ class Verifier:
         )
         self.links[oid] = (version, str(r["link"]))
 
-    def sequence(self, r: dict[str, Any], seq: int) -> str:
-        """Check the position and the stored sequence digest; returns the stored digest."""
-        self.expected_seq += 1
+    def sequence(self, r: dict[str, Any], seq: int, *, counted: bool = False) -> str:
+        """Check the position and the stored sequence digest; returns the stored digest.
+
+        ``counted``: the caller has already advanced :attr:`expected_seq` for this row."""
+        if not counted:
+            self.expected_seq += 1
         if seq != self.expected_seq:
             self.report.add(
                 "sequence",
@@ -400,12 +418,20 @@ class Verifier:
 
     def row(self, r: dict[str, Any], n: Notification) -> None:
         # The hot path: every check is a comparison; messages are built only for problems.
-        seq, oid, version = r["seq"], r["originator_id"], r["originator_version"]
+        seq, oid, version, topic = r["seq"], r["originator_id"], r["originator_version"], r["topic"]
         self.events += 1
         self.aggregates.add(oid)
         in_step = self.run_digest == self.stored_digest
-        stored = self.sequence(r, seq)
-        topic = r["topic"]
+        # The position and the stored sequence digest (see :meth:`sequence`, inlined).
+        self.expected_seq += 1
+        if seq != self.expected_seq:
+            stored = self.sequence(r, seq, counted=True)
+        else:
+            stored_digest = r["digest"]
+            stored = seq_digest(self.stored_digest, seq, r["link"])
+            if stored != stored_digest:
+                stored = self.sequence(r, seq, counted=True)
+            self.stored_digest = stored_digest
         text_id = self.ids.get(n.originator_id)
         if text_id is None:
             text_id = self.ids[n.originator_id] = str(n.originator_id)
@@ -420,12 +446,14 @@ class Verifier:
                 n,
             )
         # Content: the salted digest of the bytes actually stored.
-        salt = self.salts.get(r["owner"])
-        if salt is None:
+        keyed = self.keyed.get(r["owner"])
+        if keyed is None:
             self.unreadable += 1
             content = r["content"]  # salt destroyed (erasure): the chain still checks
         else:
-            content = content_digest(salt, n.state)
+            h = keyed.copy()
+            h.update(n.state)
+            content = h.hexdigest()
             if content != r["content"] and oid not in self.broken:
                 self.broken.add(oid)
                 self.problem(
@@ -436,7 +464,7 @@ class Verifier:
                     n,
                 )
         # The link, from the previous recomputed link of the same aggregate.
-        prev_version, prev_link = self.links.get(oid, (0, ZERO))
+        prev_version, prev_link = self.links.get(oid, _NO_LINK)
         if prev_version != version - 1 and oid not in self.broken:
             self.broken.add(oid)
             self.problem(
@@ -539,27 +567,63 @@ class Verifier:
             return
         self.folding[oid] = aggregate
         if version in self.snapshots[oid]:
-            where = _where(int(r["seq"]), oid, version, n.topic, n.id)
-            self.snapshot(aggregate, where)
+            # Encoded now (the aggregate folds on), compared with the stored snapshot at the end
+            # of the page: one query for the page's snapshots instead of one each.
+            transcoder: Any = self.mapper.transcoder
+            state = transcoder.encode(Snapshot.take(aggregate).state)
+            self.pending.append(
+                (oid, version, state, _where(int(r["seq"]), oid, version, n.topic, n.id))
+            )
         if version >= self.last_snapshot[oid]:
             # Past its last snapshot: nothing more to compare for this aggregate.
             self.folding.pop(oid, None)
             self.snapshots.pop(oid, None)
 
-    def snapshot(self, aggregate: Any, where: dict[str, Any]) -> None:
+    def compare_snapshots(self) -> None:
+        """Compare the pending replayed states with their stored snapshots."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        stored: dict[tuple[str, int], dict[str, Any]] = {}
+        for i in range(0, len(pending), 100):
+            batch = pending[i : i + 100]
+            match = " OR ".join(["(originator_id = ? AND originator_version = ?)"] * len(batch))
+            params = [x for oid, v, _, _ in batch for x in (self.snapshot_ids[oid], v)]
+            for row in self.store.query(
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {self.snapshot_table} WHERE {match}",
+                params,
+            ):
+                oid = row["originator_id"]
+                key = str(oid if isinstance(oid, UUID) else UUID(str(oid)))
+                stored[key, int(row["originator_version"])] = row
+        for oid, version, state, where in pending:
+            self.snapshot(state, stored.get((oid, version)), where)
+
+    def snapshot(self, state: bytes, row: dict[str, Any] | None, where: dict[str, Any]) -> None:
+        """Whether the stored snapshot ``row`` holds the replayed ``state`` (as encoded)."""
         oid, version = where["aggregate_id"], where["version"]
         self.snapshots_checked += 1
-        snapshots: Any = self.store.app.snapshots
-        stored = list(snapshots.recorder.select_events(UUID(oid), gt=version - 1, lte=version))
+        if row is not None and _holds(bytes(row["state"]), state):
+            return
         transcoder: Any = self.mapper.transcoder
-        replayed = json.loads(transcoder.encode(Snapshot.take(aggregate).state))
+        replayed = json.loads(state)
         try:
-            found = json.loads(stored[0].state)["state"]  # as stored: plain JSON, no decoding
+            assert row is not None
+            found = json.loads(bytes(row["state"]))["state"]  # as stored: plain JSON
         except Exception:
             found = None
         if found != replayed:
             try:  # stored by an older class version: compare after upcasting
-                snap: Any = self.mapper.to_domain_event(stored[0])
+                assert row is not None
+                snap: Any = self.mapper.to_domain_event(
+                    StoredEvent(
+                        originator_id=UUID(oid),
+                        originator_version=version,
+                        topic=str(row["topic"]),
+                        state=bytes(row["state"]),
+                    )
+                )
                 found = json.loads(transcoder.encode(snap.state))
             except Exception:
                 found = None
@@ -572,6 +636,22 @@ class Verifier:
             )
 
 
+def _holds(stored: bytes, state: bytes) -> bool:
+    """Whether the stored snapshot ``stored`` is a JSON object whose ``"state"`` is exactly
+    ``state`` (as encoded): ``{…,"state":STATE}``, as the store writes it, checked without
+    parsing the (large) state twice. False only means "compare the decoded JSON instead"."""
+    suffix = b',"state":' + state + b"}"
+    if not stored.endswith(suffix):
+        return False
+    # The rest must be a JSON object of its own: then ``"state"`` is a top-level member (the
+    # last, so the one a JSON reader keeps) and nothing in the rest can enclose it.
+    try:
+        head = json.loads(stored[: len(stored) - len(suffix)] + b"}")
+    except ValueError:
+        return False
+    return isinstance(head, dict) and bool(head)
+
+
 class _PagedNotifications:
     """The event log in notification order, read a page at a time, consumed by id."""
 
@@ -581,6 +661,12 @@ class _PagedNotifications:
         self.i = 0
         self.next_start = 1
         self.done = False
+
+    def peek(self) -> Notification | None:
+        """The next notification, not consumed (``self.i += 1`` consumes it)."""
+        if self.i < len(self.page):
+            return self.page[self.i]
+        return self._peek()
 
     def _peek(self) -> Notification | None:
         if self.i >= len(self.page):
