@@ -235,7 +235,7 @@ class Store:
         not safe against a second engine creating the same tables at the same moment."""
         try:
             import psycopg
-        except ImportError as e:  # pragma: no cover - depends on the install
+        except ImportError as e:  # installed without the postgres extra (tested)
             raise StoreError(
                 "PostgreSQL stores need the postgres extra: pip install 'goalengine[postgres]'"
             ) from e
