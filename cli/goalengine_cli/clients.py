@@ -68,11 +68,8 @@ def render_client(c: Mapping[str, Any]) -> None:
 def _render_saved(verb: str) -> Any:
     def render(c: Mapping[str, Any]) -> None:
         click.echo(f"{verb} client {out.short(c['id'])}: {c['name']}")
-        for change in c.get("changes") or ():
-            name = change["field"]
-            before = out.field_text(name, change["before"])
-            after = out.field_text(name, change["after"])
-            click.echo(f"  {name}: {before} → {after}")
+        for line in out.change_lines(c.get("changes") or ()):
+            click.echo(f"  {line}")
         if verb == "Added":
             click.echo(f"  id {c['id']}")
 

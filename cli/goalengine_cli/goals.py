@@ -161,11 +161,8 @@ def render_goal(goal: Mapping[str, Any], client: Mapping[str, Any] | None = None
 def _render_change(verb: str) -> Any:
     def render(goal: Mapping[str, Any]) -> None:
         click.echo(f"{verb} goal {out.short(goal['id'])}  {goal['title']}")
-        for change in goal.get("changes") or ():
-            name = change["field"]
-            before = out.field_text(name, change["before"])
-            after = out.field_text(name, change["after"])
-            click.echo(f"  {name}: {before} → {after}")
+        for line in out.change_lines(goal.get("changes") or ()):
+            click.echo(f"  {line}")
 
     return render
 

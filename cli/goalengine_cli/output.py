@@ -284,10 +284,7 @@ def _history_summary(entry: Mapping[str, Any]) -> tuple[str, list[str]]:
         if entry.get("note"):
             extra.append(f"note: {entry['note']}")
     elif event == "Revised":
-        for change in entry.get("changes", []):
-            name = change["field"]
-            before, after = field_text(name, change["before"]), field_text(name, change["after"])
-            extra.append(f"{name}: {before} → {after}")
+        extra.extend(change_lines(entry.get("changes", [])))
         summary = ", ".join(c["field"] for c in entry.get("changes", []))
         extra.append(f"reason: {entry.get('reason', '')}")
     elif event == "Reviewed":
@@ -314,6 +311,14 @@ def _history_summary(entry: Mapping[str, Any]) -> tuple[str, list[str]]:
     for f in entry.get("findings") or ():
         extra.append(f"{f.get('severity')}: {f.get('message')} ({f.get('rule')})")
     return summary, extra
+
+
+def change_lines(changes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``field: before → after`` for each change of a revision."""
+    return [
+        f"{c['field']}: {field_text(c['field'], c['before'])} → {field_text(c['field'], c['after'])}"
+        for c in changes
+    ]
 
 
 def history(entries: Sequence[Mapping[str, Any]]) -> None:
