@@ -9,9 +9,11 @@ where they fail.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,23 +167,70 @@ def refuses() -> Refuses:
     return check
 
 
-def _target_text(detail: dict[str, Any] | None) -> str | None:
-    if detail is None:
+_TARGET_TEXT = re.compile(
+    r"^(?P<measure>.+?)(?P<op><=|>=|<|>|=)(?P<value>-?[0-9.]+)(?:/(?P<per>\w+))?$"
+)
+
+
+def _target_detail(text: str | None) -> dict[str, Any] | None:
+    """The parts of a target's text form (``phq9<10``, ``x>=3/week``), as ``target_detail``."""
+    if text is None:
         return None
-    value = detail["value"]
-    number = int(value) if float(value).is_integer() else value
-    per = f"/{detail['per']}" if detail.get("per") else ""
-    return f"{detail['measure']}{detail['comparator']}{number}{per}"
+    m = _TARGET_TEXT.match(text)
+    assert m, f"not a target's text: {text!r}"
+    return {
+        "measure": m["measure"],
+        "comparator": m["op"],
+        "value": float(m["value"]),
+        "per": m["per"],
+    }
+
+
+def _day(entry: dict[str, Any]) -> str:
+    """The day a rating or review counts on: its date, else the UTC day it was recorded."""
+    if entry["occurred_on"] is not None:
+        return str(entry["occurred_on"])
+    return datetime.fromisoformat(entry["recorded_at"]).astimezone(UTC).date().isoformat()
+
+
+def _happened(item: dict[str, Any]) -> tuple[str, datetime]:
+    """What orders ratings and reviews: the day, then the recording time."""
+    return item["day"], datetime.fromisoformat(item["recorded_at"])
+
+
+def _rating_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "value": entry["value"],
+        "rater": entry["rater"],
+        "actor": entry["actor"],
+        "recorded_at": entry["recorded_at"],
+        "note": entry["note"],
+        "session": entry["session"],
+        "occurred_on": entry["occurred_on"],
+        "day": _day(entry),
+    }
+
+
+def _review_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "outcome": entry["outcome"],
+        "actor": entry["actor"],
+        "recorded_at": entry["recorded_at"],
+        "value_alignment": entry["value_alignment"],
+        "note": entry["note"],
+        "occurred_on": entry["occurred_on"],
+        "day": _day(entry),
+    }
 
 
 def fold_goal_history(goal_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     """A goal's state computed from its ``history()`` entries alone, independently of the
-    aggregate's own ``apply`` methods: the shape ``get_goal`` returns."""
+    aggregate's own ``apply`` methods: the shape ``get_goal`` returns (the latest rating of each
+    rater and the last review by when they happened, the counts)."""
     state: dict[str, Any] = {}
     spec: dict[str, Any] = {}
     for entry in entries:
         event, actor = entry["event"], entry["actor"]
-        role, _, name = actor.partition(":")
         if event == "Created":
             spec = dict(entry["spec"])
             state = {
@@ -189,8 +238,10 @@ def fold_goal_history(goal_id: str, entries: list[dict[str, Any]]) -> dict[str, 
                 "client_id": entry["client_id"],
                 "status": "active",
                 "status_note": None,
-                "ratings": [],
-                "reviews": [],
+                "latest_ratings": {},
+                "rating_count": 0,
+                "last_review": None,
+                "review_count": 0,
                 "parent_id": entry["parent_id"],
                 "steps": [],
                 "created_by": actor,
@@ -201,28 +252,18 @@ def fold_goal_history(goal_id: str, entries: list[dict[str, Any]]) -> dict[str, 
         elif event == "StepsReordered":
             state["steps"] = list(entry["steps"])
         elif event == "Scaled":
-            state["ratings"].append(
-                {
-                    "value": entry["value"],
-                    "rater": entry["rater"],
-                    "actor": {"role": role, "name": name},
-                    "recorded_at": entry["recorded_at"],
-                    "note": entry["note"],
-                    "session": entry["session"],
-                    "occurred_on": entry["occurred_on"],
-                }
-            )
+            rating = _rating_of(entry)
+            current = state["latest_ratings"].get(rating["rater"])
+            # A backfilled rating of an earlier day never replaces the rater's newer one.
+            if current is None or _happened(rating) >= _happened(current):
+                state["latest_ratings"][rating["rater"]] = rating
+            state["rating_count"] += 1
         elif event == "Reviewed":
-            state["reviews"].append(
-                {
-                    "outcome": entry["outcome"],
-                    "actor": {"role": role, "name": name},
-                    "recorded_at": entry["recorded_at"],
-                    "value_alignment": entry["value_alignment"],
-                    "note": entry["note"],
-                    "occurred_on": entry["occurred_on"],
-                }
-            )
+            review = _review_of(entry)
+            last = state["last_review"]
+            if last is None or _happened(review) >= _happened(last):
+                state["last_review"] = review
+            state["review_count"] += 1
         elif event == "Revised":
             for change in entry["changes"]:
                 assert spec[change["field"]] == change["before"], change
@@ -240,7 +281,8 @@ def fold_goal_history(goal_id: str, entries: list[dict[str, Any]]) -> dict[str, 
             raise AssertionError(f"fold_goal_history does not know {event}")
         state["version"] = entry["version"]
         state["updated_at"] = entry["recorded_at"]
-    latest = state["ratings"][-1]["value"] if state["ratings"] else None
+    ratings = list(state["latest_ratings"].values())
+    latest = max(ratings, key=_happened) if ratings else None
     return {
         **state,
         "title": spec["title"],
@@ -250,18 +292,50 @@ def fold_goal_history(goal_id: str, entries: list[dict[str, Any]]) -> dict[str, 
         "domains": spec["domains"],
         "values": spec["values"],
         "anchors": spec["anchors"],
-        "target": _target_text(spec["target"]),
-        "target_detail": spec["target"],
+        "target": spec["target"],
+        "target_detail": _target_detail(spec["target"]),
         "due": spec["due"],
         "authorship": spec["authorship"],
         "client_agreed": spec["client_agreed"],
         "modality": spec["modality"],
         "attributes": dict(spec["attributes"]),
-        "scale": latest,
+        "scale": latest["value"] if latest else None,
+        "rated_at": latest["recorded_at"] if latest else None,
     }
+
+
+def fold_goal_series(
+    goal_id: str, entries: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A goal's ratings and reviews computed from its ``history()`` entries alone, in the shape
+    and order ``ratings(order="oldest")`` and ``reviews(order="oldest")`` give: by day, then
+    recording time, then version."""
+
+    def order(item: dict[str, Any]) -> tuple[str, datetime, int]:
+        return (*_happened(item), item["version"])
+
+    ratings = [
+        {"goal_id": goal_id, "version": e["version"], **_rating_of(e)}
+        for e in entries
+        if e["event"] == "Scaled"
+    ]
+    reviews = [
+        {"goal_id": goal_id, "version": e["version"], **_review_of(e)}
+        for e in entries
+        if e["event"] == "Reviewed"
+    ]
+    return sorted(ratings, key=order), sorted(reviews, key=order)
 
 
 @pytest.fixture
 def fold_history() -> Callable[[str, list[dict[str, Any]]], dict[str, Any]]:
     """:func:`fold_goal_history`: a goal's state from its history entries alone."""
     return fold_goal_history
+
+
+@pytest.fixture
+def fold_series() -> Callable[
+    [str, list[dict[str, Any]]], tuple[list[dict[str, Any]], list[dict[str, Any]]]
+]:
+    """:func:`fold_goal_series`: a goal's ratings and reviews from its history entries alone."""
+    return fold_goal_series

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import make_store_url
 from goalengine import Conflict, GoalEngine, InvalidInput, NotFound
-from goalengine.audit import service
+from goalengine.audit import feed
+from goalengine.store import FORMAT_VERSION
 
 
 def _case(engine: GoalEngine) -> dict[str, Any]:
@@ -76,12 +77,14 @@ def test_client_as_of_shows_the_client_and_their_goals_then(engine: GoalEngine) 
     ids = _case(engine)
     created = _times(engine, ids["goal"])[0]
     then = engine.get_client(ids["client"], as_of=created)
-    assert then["sessions"] == []
+    assert (then["session_count"], then["last_session"], then["review_due"]) == (0, None, False)
     assert [g["id"] for g in then["goals"]] == [ids["goal"]]
     assert then["goals"][0]["version"] == 1
     assert then["goals"][0]["title"] == "Walk after lunch"
     now = engine.get_client(ids["client"], as_of="now")
-    assert len(now["sessions"]) == 1
+    assert now["session_count"] == 1
+    assert now["last_session"] == engine.get_client(ids["client"])["last_session"]
+    assert now["last_session"]["number"] == 1
     assert [g["id"] for g in now["goals"]] == [ids["goal"], ids["step"]]
     assert now["goals"][0]["status"] == "paused"
 
@@ -92,7 +95,7 @@ def test_client_as_of_shows_the_client_and_their_goals_then(engine: GoalEngine) 
 def test_audit_log_filters_and_pages(engine: GoalEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = _case(engine)
     other = engine.add_client("Blake", actor="therapist:kim")
-    monkeypatch.setattr(service, "PAGE", 2)  # many small pages: paging must not skip or repeat
+    monkeypatch.setattr(feed, "PAGE", 2)  # many small pages: paging must not skip or repeat
     everything = list(engine.audit_log())
     assert [e["seq"] for e in everything] == list(range(1, len(everything) + 1))
     assert len(everything) == engine.fingerprint()["events"]
@@ -177,7 +180,7 @@ def test_checkpoints_signed_and_unsigned(engine: GoalEngine, refuses: Any) -> No
 
 def test_verify_reports_progress(engine: GoalEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     _case(engine)
-    monkeypatch.setattr(service, "PAGE", 3)
+    monkeypatch.setattr(feed, "PAGE", 3)
     calls: list[tuple[int, int]] = []
     report = engine.verify(progress=lambda done, total: calls.append((done, total)))
     total = report["events"]
@@ -216,25 +219,37 @@ def test_a_format_1_store_is_upgraded_by_backfilling_the_chain(tmp_path: Path) -
     with GoalEngine(url, actor="therapist:lee") as e:
         ids = _case(e)
         states = {g: e.get_goal(g) for g in (ids["goal"], ids["step"])}
-        count = e.fingerprint()["events"]
+        series = {g: (e.ratings(g), e.reviews(g)) for g in states}
+        sessions = e.sessions(ids["client"])
+        fingerprint = e.fingerprint()
+        count = fingerprint["events"]
+    # A format-1 store: no chain, and none of the series tables format 3 added.
     conn = sqlite3.connect(tmp_path / "goals.db")
     conn.execute("DELETE FROM goalengine_chain")
     conn.execute("DELETE FROM goalengine_salts")
+    for table in ("goalengine_ratings", "goalengine_reviews", "goalengine_sessions"):
+        conn.execute(f"DROP TABLE {table}")
     conn.execute("UPDATE goalengine_meta SET value = '1' WHERE key = 'format'")
     conn.commit()
     conn.close()
     with GoalEngine(url) as e:
-        assert e.store_info()["format"] == 2
+        # Upgraded through format 2 (the chain backfilled) to this one (read models rebuilt).
+        assert e.store_info()["format"] == FORMAT_VERSION
         report = e.verify()
         assert report["ok"], report["problems"]
         assert report["events"] == count
         assert report["chain_backfilled_at"] is not None
         assert {g: e.get_goal(g) for g in states} == states
+        assert {g: (e.ratings(g), e.reviews(g)) for g in states} == series
+        assert e.sessions(ids["client"]) == sessions
+        assert e.fingerprint() == fingerprint
         # As-of reads work on the backfilled chain (recording times come from the events).
         first = e.history(ids["goal"])[0]["recorded_at"]
         assert e.get_goal(ids["goal"], as_of=first)["version"] == 1
         e.scale(ids["step"], 6)
         assert e.verify()["ok"]
+    with GoalEngine(url) as e:
+        assert e.store_info()["format"] == FORMAT_VERSION
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

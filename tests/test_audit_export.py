@@ -40,7 +40,9 @@ def _realistic(engine: GoalEngine) -> None:
         engine.record_session(sam["id"], on=f"2026-0{1 + week // 4}-{10 + week:02d}")
         engine.scale(social["id"], value, note=f"week {week}")
         engine.scale(steps[0], min(10, value * 2), actor="client:sam")
-    engine.review(social["id"], "adjust", value_alignment=7, note="closer to what matters")
+    engine.record_goal_review(
+        social["id"], "adjust", value_alignment=7, note="closer to what matters"
+    )
     engine.revise(social["id"], reason="a clearer target", description="weekly gatherings")
     engine.achieve(steps[0], note="done three weeks in a row")
     engine.move_step(steps[1], 1)
@@ -155,7 +157,7 @@ def _apply(engine: GoalEngine, ops: list[tuple[str, int, int]]) -> None:
             elif op == "revise":
                 engine.revise(goal, reason="why not", title=f"goal {n}!")
             elif op == "review":
-                engine.review(goal, "keep", value_alignment=n)
+                engine.record_goal_review(goal, "keep", value_alignment=n)
             elif op == "pause":
                 engine.pause(goal)
             elif op == "resume":

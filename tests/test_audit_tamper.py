@@ -18,6 +18,7 @@ import pytest
 from conftest import make_store_url
 from goalengine import GoalEngine
 from goalengine.audit.chain import content_digest, link, seq_digest
+from goalengine.store import SNAPSHOT_INTERVAL
 
 KINDS = ["sqlite", "postgres"]
 
@@ -269,7 +270,8 @@ def test_an_edited_snapshot_is_caught(kind: str, tmp_path: Path) -> None:
         goal = e.create_goal(
             client["id"], "Walk", horizon="short", kind="process", domains=["behavioral"]
         )
-        for i in range(60):
+        # One snapshot: the goal's history ends between the first and the second interval.
+        for i in range(SNAPSHOT_INTERVAL + 10):
             e.scale(goal["id"], i % 11)
         assert e.verify()["snapshots_checked"] == 1
     raw = Raw(url, kind)
@@ -282,4 +284,8 @@ def test_an_edited_snapshot_is_caught(kind: str, tmp_path: Path) -> None:
     with GoalEngine(url) as e:
         report = e.verify()
     first = report["first_problem"]
-    assert (first["kind"], first["aggregate_id"], first["version"]) == ("snapshot", goal["id"], 50)
+    assert (first["kind"], first["aggregate_id"], first["version"]) == (
+        "snapshot",
+        goal["id"],
+        SNAPSHOT_INTERVAL,
+    )

@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from conftest import make_store_url
 from goalengine import GoalEngine
+from goalengine.store import FORMAT_VERSION
 from goalengine_cli.main import cli
 
 ACTOR = "therapist:lee"
@@ -75,7 +76,7 @@ def test_init_creates_the_store_and_says_where(tmp_path: Path) -> None:
     result = run(url, "init")
     assert path.exists()
     assert f"Store ready: {url}" in result.stdout
-    assert data(url, "init") == {"store": url, "format": 2, "events": 0}
+    assert data(url, "init") == {"store": url, "format": FORMAT_VERSION, "events": 0}
 
 
 def test_init_with_json_before_the_command_on_memory() -> None:
@@ -139,10 +140,23 @@ def test_clients_and_sessions(url: str) -> None:
         "Recorded session 2 on 2026-10-08"
         in run(url, "session", "add", alex["id"], "--on", "2026-10-08").stdout
     )
-    assert data(url, "session", "list", alex["id"]) == [
-        {"client_id": alex["id"], "number": 1, "on": "2026-10-01"},
-        {"client_id": alex["id"], "number": 2, "on": "2026-10-08"},
+    # Sessions list newest first (--oldest-first: in order), with who recorded them and when.
+    sessions = data(url, "session", "list", alex["id"])
+    assert [(s["client_id"], s["number"], s["on"]) for s in sessions] == [
+        (alex["id"], 2, "2026-10-08"),
+        (alex["id"], 1, "2026-10-01"),
     ]
+    assert [s["version"] for s in sessions] == [3, 2]  # Registered was version 1
+    assert all(s["actor"] == ACTOR and s["recorded_at"].endswith("+00:00") for s in sessions)
+    assert data(url, "session", "list", alex["id"], "--oldest-first") == sessions[::-1]
+    assert data(url, "session", "list", alex["id"], "--limit", "1") == sessions[:1]
+    assert data(url, "session", "list", alex["id"], "--after", "3") == sessions[1:]
+    assert data(url, "session", "list", alex["id"], "--since", "2026-10-02") == sessions[:1]
+    assert data(url, "session", "list", alex["id"], "--until", "2026-10-02") == sessions[1:]
+    listing = run(url, "session", "list", alex["id"], "--limit", "1").stdout
+    assert "2026-10-08" in listing
+    assert "2026-10-01" not in listing
+    assert f"goalengine session list {alex['id']} --after 3" in listing
 
     revised = data(
         url,
@@ -162,11 +176,12 @@ def test_clients_and_sessions(url: str) -> None:
 
     shown = data(url, "client", "show", alex["id"])
     assert shown["name"] == "Alex B."
-    assert [s["number"] for s in shown["sessions"]] == [1, 2]
+    assert shown["session_count"] == 2
+    assert shown["last_session"] == {"number": 2, "on": "2026-10-08"}
     page = run(url, "client", "show", alex["id"][:8]).stdout
     assert "Alex B." in page
     assert "1. being a present parent" in page
-    assert "the last on 2026-10-08" in page
+    assert "2, the last (no. 2) on 2026-10-08" in page
 
     history = data(url, "client", "history", alex["id"])
     assert [h["event"] for h in history] == [
@@ -271,18 +286,33 @@ def test_a_goal_through_its_life(url: str) -> None:
     rated = data(
         url, "goal", "scale", gid, "3", "--note", "went for 10 minutes", "--on", "2026-10-01"
     )
-    assert rated["scale"] == 3
-    assert rated["ratings"][-1] == {
-        **rated["ratings"][-1],
+    assert rated == {
+        **rated,
+        "goal_id": gid,
         "value": 3,
         "rater": "therapist",
+        "actor": ACTOR,
         "note": "went for 10 minutes",
         "occurred_on": "2026-10-01",
+        "day": "2026-10-01",
         "session": 1,
     }
+    assert data(url, "goal", "show", gid)["scale"] == 3
     text = run(url, "goal", "scale", gid, "4", "--rater", "client", "--session", "1").stdout
     assert "▇▇▇▇▁▁▁▁▁▁ 4/10" in text
     assert "by client" in text
+    assert data(url, "goal", "ratings", gid, "--oldest-first")[0] == rated
+    ratings = data(url, "goal", "ratings", gid)
+    assert [(r["value"], r["rater"]) for r in ratings] == [(4, "client"), (3, "therapist")]
+    assert data(url, "goal", "ratings", gid, "--rater", "client") == ratings[:1]
+    assert data(url, "goal", "ratings", gid, "--limit", "1") == ratings[:1]
+    assert data(url, "goal", "ratings", gid, "--after", str(ratings[0]["version"])) == ratings[1:]
+    assert data(url, "goal", "ratings", gid, "--until", "2026-10-01") == ratings[1:]
+    assert data(url, "goal", "ratings", gid, "--since", "2026-10-02") == ratings[:1]
+    listing = run(url, "goal", "ratings", gid, "--limit", "1").stdout
+    assert "went for 10 minutes" not in listing
+    assert f"--after {ratings[0]['version']}" in listing
+    assert "went for 10 minutes" in run(url, "goal", "ratings", gid).stdout
 
     revised = data(
         url,
@@ -304,9 +334,21 @@ def test_a_goal_through_its_life(url: str) -> None:
     reviewed = data(
         url, "goal", "review", gid, "adjust", "--alignment", "8", "--note", "keep going"
     )
-    assert reviewed["reviews"][-1]["outcome"] == "adjust"
-    assert reviewed["reviews"][-1]["value_alignment"] == 8
-    assert "keep" in run(url, "goal", "review", gid, "keep", "--on", "2026-10-01").stdout
+    assert reviewed["last_review"]["outcome"] == "adjust"
+    assert reviewed["last_review"]["value_alignment"] == 8
+    assert reviewed["review_count"] == 1
+    # A review dated earlier reports the review just recorded, not the latest one.
+    text = run(url, "goal", "review", gid, "keep", "--on", "2026-10-01").stdout
+    assert "): keep" in text
+    assert "adjust" not in text
+    # Reviews list newest first by when they happened: the one dated 2026-10-01 comes last.
+    reviews = data(url, "goal", "reviews", gid)
+    assert [(r["outcome"], r["occurred_on"]) for r in reviews] == [
+        ("adjust", None),
+        ("keep", "2026-10-01"),
+    ]
+    assert data(url, "goal", "reviews", gid, "--oldest-first") == reviews[::-1]
+    assert data(url, "goal", "show", gid)["last_review"]["outcome"] == "adjust"
 
     assert data(url, "goal", "pause", gid, "--note", "holiday")["status"] == "paused"
     assert "is now active" in run(url, "goal", "resume", gid).stdout
@@ -375,6 +417,8 @@ def test_a_goal_through_its_life(url: str) -> None:
     rebuilt = data(url, "admin", "rebuild")
     assert rebuilt["goals"] == 9
     assert rebuilt["clients"] == 1
+    assert (rebuilt["ratings"], rebuilt["reviews"], rebuilt["sessions"]) == (2, 2, 1)
+    assert rebuilt["events"] == before["events"]
     assert "Rebuilt the read models" in run(url, "admin", "rebuild").stdout
     assert fingerprint(url) == before
 

@@ -59,9 +59,12 @@ def test_the_session_at_the_keyboard_runs_as_written(
         goal = engine.get_goal(names["GOAL"])
         steps = [engine.get_goal(s) for s in goal["steps"]]
         client = engine.get_client(names["SAM"])
+        ratings = engine.ratings(steps[0]["id"])
     assert goal["target"] == "gad7<10"
     assert [s["status"] for s in steps] == ["achieved", "active", "abandoned"]
-    assert steps[0]["ratings"][0]["rater"] == "client"
+    assert [r["rater"] for r in ratings] == ["client"]
+    assert steps[0]["latest_ratings"]["client"]["value"] == 5
+    assert goal["last_review"]["outcome"] == "adjust"
     assert client["values"] == ["being a present parent", "friendship"]
 
 
@@ -69,6 +72,7 @@ def test_the_session_at_the_keyboard_runs_as_written(
 CORE = {
     "goalengine_cli.admin",
     "goalengine_cli.clients",
+    "goalengine_cli.goal_reads",
     "goalengine_cli.goals",
     "goalengine_cli.sessions",
 }

@@ -33,7 +33,10 @@ def test_the_case_it_builds(engine: GoalEngine) -> None:
     client = engine.get_client(built["client_id"])
     assert client["name"] == DEMO_CLIENT
     assert client["values"][:2] == ["friendship", "being a present parent"]
-    assert len(client["sessions"]) >= 8
+    assert client["session_count"] >= 8
+    sessions = engine.sessions(client["id"], order="oldest")
+    assert [s["number"] for s in sessions] == list(range(1, client["session_count"] + 1))
+    assert client["last_session"] == {k: sessions[-1][k] for k in ("number", "on")}
 
     goal = engine.get_goal(built["goal_id"])
     assert goal["title"] == LONG_TERM_TITLE
@@ -51,8 +54,13 @@ def test_the_case_it_builds(engine: GoalEngine) -> None:
     assert all(s["horizon"] == "short" and s["parent_id"] == goal["id"] for s in steps)
 
     # Weeks of 0-10 ratings with notes, given in the past, by the client and the therapist.
-    ratings = goal["ratings"]
+    ratings = engine.ratings(goal["id"], order="oldest")
     assert len(ratings) >= 8
+    assert goal["rating_count"] == len(ratings)
+    assert set(goal["latest_ratings"]) == {"client", "therapist"}
+    assert goal["scale"] == ratings[-1]["value"]
+    # They were recorded in the order they happened.
+    assert [r["version"] for r in ratings] == sorted(r["version"] for r in ratings)
     assert {r["rater"] for r in ratings} == {"client", "therapist"}
     assert all(0 <= r["value"] <= 10 for r in ratings)
     assert sum(1 for r in ratings if r["note"]) >= 8

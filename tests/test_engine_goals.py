@@ -33,7 +33,9 @@ def test_a_client_and_their_goals(engine: GoalEngine, refuses: Any) -> None:
     assert sam["modality"] == "cbt"
     assert sam["values"] == ["being a good friend", "courage"]
     assert sam["review_every"] == 3
-    assert sam["sessions"] == []
+    assert sam["session_count"] == 0
+    assert sam["last_session"] is None
+    assert sam["review_due"] is False
     assert sam["created_by"] == "therapist:lee"
     assert sam["version"] == 1
     uuid.UUID(sam["id"])
@@ -75,6 +77,9 @@ def test_a_client_and_their_goals(engine: GoalEngine, refuses: Any) -> None:
     assert goal["authorship"] == "co-created"
     assert goal["client_agreed"] is True
     assert goal["scale"] is None
+    assert goal["rated_at"] is None
+    assert (goal["latest_ratings"], goal["rating_count"]) == ({}, 0)
+    assert (goal["last_review"], goal["review_count"]) == (None, 0)
     assert goal["parent_id"] is None
     assert goal["steps"] == []
     assert goal["version"] == 1
@@ -107,6 +112,13 @@ def test_a_client_and_their_goals(engine: GoalEngine, refuses: Any) -> None:
     record = engine.get_client(sam["id"])
     assert [g["id"] for g in record["goals"]] == [goal["id"], walk["id"]]
     assert record["review_due"] is False
+    # Lists give each goal's full state, with its depth and position in the tree.
+    listed = engine.list_goals(client=sam["id"])
+    assert [(g["depth"], g["position"]) for g in listed] == [(0, None), (0, None)]
+    for entry in listed:
+        assert {k: v for k, v in entry.items() if k not in ("depth", "position")} == (
+            engine.get_goal(entry["id"])
+        )
 
     # Bad input is refused and leaves the store as it was.
     refuses(engine, InvalidInput, engine.add_client, "   ", match="display name")
@@ -152,7 +164,9 @@ def test_ids_are_found_by_a_unique_prefix_of_at_least_four_characters(
     for ref in (goal["id"], goal["id"].upper(), goal["id"][:4], goal["id"][:8], goal["id"][:13]):
         assert engine.get_goal(ref)["id"] == goal["id"]
     assert engine.get_client(alex["id"][:6])["id"] == alex["id"]
-    assert engine.scale(goal["id"][:5], 3)["scale"] == 3
+    rated = engine.scale(goal["id"][:5], 3)
+    assert (rated["goal_id"], rated["value"]) == (goal["id"], 3)
+    assert engine.get_goal(goal["id"][:5])["scale"] == 3
 
     # Three characters are too few; something that is no id at all is usage; a client's id is not a
     # goal's; a prefix that matches nothing is not found.
@@ -225,8 +239,15 @@ def test_list_clients_counts_each_clients_goals_by_status(engine: GoalEngine) ->
     assert [c["name"] for c in listed] == ["Alex", "Jo"]
     # Voided goals are not counted: they were never really the client's goals.
     assert listed[0]["goals"] == {"abandoned": 1, "achieved": 1, "active": 1, "paused": 1}
-    assert listed[0]["sessions"] == 2
-    assert listed[0]["last_session"] == "2026-11-09"
+    assert listed[0]["session_count"] == 2
+    assert listed[0]["last_session"] == {"number": 2, "on": "2026-11-09"}
+    assert listed[0]["review_due"] is False
+    # Each entry is the client's full state (from the read model) plus the counts.
+    for entry, client in zip(listed, (alex, jo), strict=True):
+        state = engine.get_client(client["id"])
+        assert {k: v for k, v in entry.items() if k != "goals"} == {
+            k: v for k, v in state.items() if k != "goals"
+        }
     assert listed[0]["values"] == ["health"]
     assert listed[1]["goals"] == {}
     assert listed[1]["id"] == jo["id"]

@@ -35,7 +35,7 @@ def build_case(engine: GoalEngine) -> dict[str, Any]:
     engine.scale(goal["id"], 2, on="2026-10-01", note="dreading it")
     engine.scale(goal["id"], 3, rater="client", actor="client:sam")
     engine.revise(goal["id"], reason="measurable", target="gad7<=5", values=["courage"])
-    engine.review(goal["id"], "adjust", value_alignment=7, note="closer to courage")
+    engine.record_goal_review(goal["id"], "adjust", value_alignment=7, note="closer to courage")
     engine.pause(goal["id"], note="exams")
     engine.resume(goal["id"])
     engine.achieve(a["id"], note="did it twice")
@@ -68,38 +68,59 @@ def test_history_lists_every_event_with_who_when_and_what(engine: GoalEngine) ->
     assert created["client_id"] == case["client"]["id"]
     assert created["spec"]["title"] == "Feel at ease at gatherings"
     assert created["spec"]["attributes"] == [["technique", "exposure"]]
+    assert created["spec"]["target"] == "gad7<10"  # a target reads as its text
     assert created["parent_id"] is None
     revised = history[6]
     assert revised["reason"] == "measurable"
     assert [c["field"] for c in revised["changes"]] == ["values", "target"]
-    assert revised["changes"][1]["before"]["value"] == 10.0
+    assert revised["changes"][1] == {"field": "target", "before": "gad7<10", "after": "gad7<=5"}
     assert revised["changes"][0] == {
         "field": "values",
         "before": ["friendship"],
         "after": ["courage"],
     }
+    # The audit feed reads each event the same way (a target as its text there too).
+    feed = [e for e in engine.audit_log() if e["aggregate_id"] == case["goal"]["id"]]
+    assert [e["event"] for e in feed] == [e["event"] for e in history]
+    assert feed[0]["spec"] == created["spec"]
+    assert feed[6]["changes"] == revised["changes"]
     # A client's history is kept the same way.
     client_events = [e["event"] for e in engine.client_history(case["client"]["id"])]
     assert client_events == ["Registered", "SessionRecorded"]
 
 
 def test_a_goal_as_it_was_at_each_version(
-    engine: GoalEngine, refuses: Any, fold_history: Any
+    engine: GoalEngine, refuses: Any, fold_history: Any, fold_series: Any
 ) -> None:
     case = build_case(engine)
     goal_id = case["goal"]["id"]
     history = engine.history(goal_id)
     # The state at version N is the state just after the N-th event: replaying the first N
     # entries of the history gives it.
+    # The series up to version N are the ratings and reviews among those entries.
     for n in range(1, len(history) + 1):
         assert engine.get_goal(goal_id, version=n) == fold_history(goal_id, history[:n])
+        ratings, reviews = fold_series(goal_id, history[:n])
+        assert engine.ratings(goal_id, version=n, order="oldest") == ratings
+        assert engine.reviews(goal_id, version=n, order="oldest") == reviews
     assert engine.get_goal(goal_id) == fold_history(goal_id, history)
+    ratings, reviews = fold_series(goal_id, history)
+    assert [r["value"] for r in ratings] == [2, 3]
+    assert engine.ratings(goal_id) == ratings[::-1]
+    assert engine.reviews(goal_id) == reviews[::-1] != []
     assert engine.get_goal(goal_id, version=4)["steps"] == [s["id"] for s in case["steps"]][::-1]
     assert engine.get_goal(goal_id, version=5)["scale"] == 2
     assert engine.get_goal(goal_id, version=6)["target"] == "gad7<10"
     assert engine.get_goal(goal_id, version=7)["target"] == "gad7<=5"
     assert engine.get_goal(goal_id, version=9)["status"] == "paused"
-    refuses(engine, InvalidInput, engine.get_goal, goal_id, version=0, match="start at 1")
+    refuses(
+        engine,
+        InvalidInput,
+        engine.get_goal,
+        goal_id,
+        version=0,
+        match="whole numbers starting at 1",
+    )
     refuses(engine, NotFound, engine.get_goal, goal_id, version=11, match="no version 11")
     for step in case["steps"]:
         assert engine.get_goal(step["id"]) == fold_history(step["id"], engine.history(step["id"]))
@@ -111,10 +132,31 @@ def test_rebuilding_the_read_models_gives_identical_results(engine: GoalEngine) 
     before = engine.fingerprint()
     listed, clients = engine.list_goals(include_voided=True), engine.list_clients()
     counts = engine.rebuild_read_models()
-    assert counts == {"goals": 3, "clients": 1, "events": before["events"]}
+    assert counts == {
+        "goals": 3,
+        "clients": 1,
+        "ratings": 2,
+        "reviews": 1,
+        "sessions": 1,
+        "events": before["events"],
+    }
+    assert set(before["read_models"]) == {
+        "goalengine_goals",
+        "goalengine_clients",
+        "goalengine_ratings",
+        "goalengine_reviews",
+        "goalengine_sessions",
+    }
+    assert [len(before["read_models"][f"goalengine_{t}"]) for t in counts if t != "events"] == [
+        counts[t] for t in counts if t != "events"
+    ]
+    series = engine.ratings(case["goal"]["id"]), engine.reviews(case["goal"]["id"])
+    sessions = engine.sessions(case["client"]["id"])
     assert engine.fingerprint() == before
     assert engine.list_goals(include_voided=True) == listed
     assert engine.list_clients() == clients
+    assert (engine.ratings(case["goal"]["id"]), engine.reviews(case["goal"]["id"])) == series
+    assert engine.sessions(case["client"]["id"]) == sessions
 
 
 def test_rebuilding_repairs_read_models_from_the_log(store_kind: str, store_url: str) -> None:
@@ -152,7 +194,7 @@ def _damage(store_url: str) -> None:
 
 
 def test_a_long_history_loads_the_same_from_snapshots(
-    engine: GoalEngine, fold_history: Any
+    engine: GoalEngine, fold_history: Any, fold_series: Any
 ) -> None:
     """Snapshots are taken every SNAPSHOT_INTERVAL events; loading from one gives exactly the
     state that replaying every event gives."""
@@ -175,7 +217,9 @@ def test_a_long_history_loads_the_same_from_snapshots(
     live = engine.get_goal(goal["id"])
     assert live == fold_history(goal["id"], history)
     assert live["version"] == len(history)
-    assert len(live["ratings"]) == sum(e["event"] == "Scaled" for e in history)
+    assert live["rating_count"] == sum(e["event"] == "Scaled" for e in history)
+    ratings, _ = fold_series(goal["id"], history)
+    assert engine.ratings(goal["id"], order="oldest", limit=1000) == ratings
     if engine.store_url.startswith("sqlite:///"):
         # The snapshots really are there, so the load above started from the latest one.
         with sqlite3.connect(engine.store_url[len("sqlite:///") :]) as conn:
@@ -183,7 +227,8 @@ def test_a_long_history_loads_the_same_from_snapshots(
                 "SELECT originator_version FROM stored_snapshots WHERE originator_id = ?",
                 (goal["id"].replace("-", ""),),
             ).fetchall()
-        assert sorted(v for (v,) in taken) == [SNAPSHOT_INTERVAL, 2 * SNAPSHOT_INTERVAL]
+        every = list(range(SNAPSHOT_INTERVAL, len(history) + 1, SNAPSHOT_INTERVAL))
+        assert sorted(v for (v,) in taken) == every
     # As-of reads that start from a snapshot agree with the fold too.
     for n in (
         SNAPSHOT_INTERVAL - 1,

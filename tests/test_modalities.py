@@ -264,7 +264,7 @@ def test_act_review_names_values_no_goal_serves(engine: GoalEngine) -> None:
     engine.create_goal(
         cid, "Walk 20 minutes after lunch", attributes={"process": "values-based-action"}, **SMART
     )
-    messages = [i["message"] for i in engine.review_client(cid)["items"] if i["plugin"] == "act"]
+    messages = [i["message"] for i in engine.client_review(cid)["items"] if i["plugin"] == "act"]
     assert messages == ["no open goal serves the value 'health': is it still a priority?"]
 
 
@@ -347,7 +347,7 @@ def test_dbt_review_puts_imminent_risk_first(engine: GoalEngine) -> None:
     dbt_goal(engine, cid, "Practise one skill every day", "skills")
     dbt_goal(engine, cid, "No overdose this month", "life-threatening", risk="past")
     imminent = dbt_goal(engine, cid, "No self-harm this week", "life-threatening", risk="imminent")
-    items = engine.review_client(cid)["items"]
+    items = engine.client_review(cid)["items"]
     agenda = [i for i in items if i["kind"] == "agenda"]
     assert agenda[0]["goal_id"] == imminent
     assert agenda[0]["message"].startswith("imminent risk:")

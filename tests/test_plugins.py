@@ -388,7 +388,7 @@ def test_a_review_survives_a_raising_plugin_risk_first() -> None:
             attributes={"category": "life-threatening", "risk": "imminent"},
             **SHORT,
         )
-        items = engine.review_client(client["id"])["items"]
+        items = engine.client_review(client["id"])["items"]
         # Imminent risk first, whatever order the plugins answered in.
         assert items[0]["risk"] is True
         assert items[0]["goal_id"] == risky["id"]
@@ -446,7 +446,7 @@ def test_history_replays_identically_after_the_plugin_is_disabled(
             engine.chain(goal["id"], "A step under a goal of a missing modality")
         assert engine.fingerprint() == recorded["fingerprint"]
         # The review still answers, saying what is missing.
-        items = engine.review_client(client["id"])["items"]
+        items = engine.client_review(client["id"])["items"]
         assert items[0]["kind"] == "error"
         assert "modality 'mood' is not available" in items[0]["message"]
 
@@ -698,7 +698,7 @@ def test_hook_review(mood: str, sqlite_url: str) -> None:
     with engine_with(sqlite_url, mood=mood) as engine:
         client = engine.add_client("Alex", modality="mood")
         engine.create_goal(client["id"], "Walk twenty minutes daily", **SHORT)
-        review = engine.review_client(client["id"])
+        review = engine.client_review(client["id"])
         assert review["items"] == [
             {
                 "kind": "suggestion",
@@ -712,6 +712,18 @@ def test_hook_review(mood: str, sqlite_url: str) -> None:
     result = run(sqlite_url, "--json", "review", client["id"], plugins=f"core,mood={mood}")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["items"][0]["message"] == "1 mood goal(s) to check"
+
+
+def test_the_old_name_review_client_still_gives_the_review_and_warns(
+    mood: str, sqlite_url: str
+) -> None:
+    with engine_with(sqlite_url, mood=mood) as engine:
+        client = engine.add_client("Alex", modality="mood")
+        engine.create_goal(client["id"], "Walk twenty minutes daily", **SHORT)
+        with pytest.warns(DeprecationWarning, match="client_review"):
+            review = engine.review_client(client["id"])
+        assert review == engine.client_review(client["id"])
+        assert [i["message"] for i in review["items"]] == ["1 mood goal(s) to check"]
 
 
 # -- meta-tests ---------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ closed goals. After every command it checks that
 (b) the live state (what the command returned, what ``get_goal`` says) equals the state replayed
     from the store: by a second engine on the same SQLite file or PostgreSQL schema, and by folding
     ``history()`` independently of the aggregates,
-(c) a simple model of statuses, scales, steps and versions agrees with the engine, and the read
-    model (``list_goals``) agrees with the aggregates,
+(c) a simple model of statuses, scales (the latest rating by when it happened: a backfilled one
+    does not count as the latest), the latest rating of each rater, counts, the last review, steps
+    and versions agrees with the engine, the ratings and reviews series agree with the model and
+    with a fold of the history, and the read model (``list_goals``) agrees with the aggregates,
 (d) rebuilding the read models leaves the fingerprint unchanged.
 
 It runs on memory://, on a SQLite file and (fewer examples) on PostgreSQL.
@@ -21,6 +23,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import event, settings
@@ -36,10 +39,26 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conftest import fold_goal_history, postgres_url
+from conftest import fold_goal_history, fold_goal_series, postgres_url
 from goalengine import GoalEngine, GoalEngineError
 
 OPEN = ("active", "paused")
+
+
+def latest(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The item that happened last: by day, then by the order it was recorded in."""
+    return max(items, key=lambda i: (i["day"], i["seq"])) if items else None
+
+
+def expected_day(on: str | None, recorded_at: str) -> str:
+    """The day a rating or review given ``on`` counts on: that day (``today`` and ``yesterday``
+    are local dates), or without one the UTC day it was recorded."""
+    today = datetime.now().astimezone().date()
+    if on in ("today", "yesterday"):
+        return (today - timedelta(days=1 if on == "yesterday" else 0)).isoformat()
+    if on is not None:
+        return on
+    return datetime.fromisoformat(recorded_at).astimezone(UTC).date().isoformat()
 
 
 def pick(*options: Any) -> st.SearchStrategy[Any]:
@@ -94,6 +113,7 @@ def make_machine(
             self.client_values: dict[str, list[str]] = {}
             self.live: dict[str, dict[str, Any]] = {}
             self.dirty: set[str] = set()  # goals a command changed since the last check
+            self.recorded = 0  # the ratings and reviews recorded so far, in order
 
         def teardown(self) -> None:
             self.dirty = set(self.model)
@@ -129,7 +149,7 @@ def make_machine(
         def keep_live(self, state: dict[str, Any]) -> None:
             """Remember the state a command returned: the live aggregate, before any reload."""
             self.live[state["id"]] = {
-                k: v for k, v in state.items() if k not in ("findings", "changes")
+                k: v for k, v in state.items() if k not in ("findings", "changes", "review")
             }
             self.dirty.add(state["id"])
 
@@ -249,7 +269,8 @@ def make_machine(
                 "title": title.strip(),
                 "horizon": horizon,
                 "status": "active",
-                "scale": None,
+                "ratings": [],
+                "reviews": [],
                 "steps": [],
                 "parent": parent,
                 "version": 1,
@@ -325,9 +346,25 @@ def make_machine(
                 ok, self.engine.scale, self.ref(goal, short), value, rater=rater, note="n", on=on
             )
             if result is not None:
-                self.keep_live(result)
-                g["scale"] = value
+                # The rating recorded comes back: this goal's next version, with its day.
                 g["version"] += 1
+                self.recorded += 1
+                day = expected_day(on, result["recorded_at"])
+                assert result == {
+                    **result,
+                    "goal_id": goal,
+                    "version": g["version"],
+                    "value": value,
+                    "rater": rater or "therapist",
+                    "actor": "therapist:lee",
+                    "note": "n",
+                    "day": day,
+                    "occurred_on": None if on is None else day,
+                }
+                g["ratings"].append(
+                    {"day": day, "seq": self.recorded, "rater": result["rater"], "value": value}
+                )
+                self.dirty.add(goal)
 
         @rule(
             goal=goals,
@@ -344,11 +381,28 @@ def make_machine(
                 and on != "2999-01-01"
             )
             result = self.run(
-                ok, self.engine.review, goal, outcome, value_alignment=alignment, on=on
+                ok, self.engine.record_goal_review, goal, outcome, value_alignment=alignment, on=on
             )
             if result is not None:
                 self.keep_live(result)
                 g["version"] += 1
+                self.recorded += 1
+                # The review is the goal's latest event: recorded when the goal was updated.
+                day = expected_day(on, result["updated_at"])
+                assert result["review"] == {
+                    **result["review"],
+                    "goal_id": goal,
+                    "version": g["version"],
+                    "outcome": outcome,
+                    "value_alignment": alignment,
+                    "actor": "therapist:lee",
+                    "recorded_at": result["updated_at"],
+                    "day": day,
+                    "occurred_on": None if on is None else day,
+                }
+                g["reviews"].append(
+                    {"day": day, "seq": self.recorded, "outcome": outcome, "alignment": alignment}
+                )
 
         @rule(
             goal=goals,
@@ -429,6 +483,9 @@ def make_machine(
             counts = self.engine.rebuild_read_models()
             assert counts["goals"] == len(self.model)
             assert counts["clients"] == len(self.client_values)
+            assert counts["ratings"] == sum(len(g["ratings"]) for g in self.model.values())
+            assert counts["reviews"] == sum(len(g["reviews"]) for g in self.model.values())
+            assert counts["sessions"] == 0
             assert self.engine.fingerprint() == before
 
         # -- invariants -------------------------------------------------------------------------
@@ -443,15 +500,33 @@ def make_machine(
                 shown = self.engine.get_goal(goal_id)
                 # (c) the model agrees
                 assert shown["status"] == expected["status"]
-                assert shown["scale"] == expected["scale"]
+                assert shown["scale"] == scale_of(expected)
+                assert shown["rating_count"] == len(expected["ratings"])
+                assert {r: v["value"] for r, v in shown["latest_ratings"].items()} == (
+                    latest_by_rater(expected)
+                )
+                assert shown["review_count"] == len(expected["reviews"])
+                last = latest(expected["reviews"])
+                if last is None:
+                    assert shown["last_review"] is None
+                else:
+                    assert shown["last_review"]["outcome"] == last["outcome"]
+                    assert shown["last_review"]["value_alignment"] == last["alignment"]
+                    assert shown["last_review"]["day"] == last["day"]
                 assert shown["steps"] == expected["steps"]
                 assert shown["parent_id"] == expected["parent"]
                 assert shown["client_id"] == expected["client"]
                 assert shown["horizon"] == expected["horizon"]
                 assert shown["title"] == expected["title"]
                 assert shown["version"] == expected["version"]
-                # (b) replayed from the store = live
-                assert shown == fold_goal_history(goal_id, self.engine.history(goal_id))
+                # (b) replayed from the store = live; the series = the history's
+                history = self.engine.history(goal_id)
+                assert shown == fold_goal_history(goal_id, history)
+                ratings, reviews = fold_goal_series(goal_id, history)
+                assert self.engine.ratings(goal_id, order="oldest") == ratings
+                assert self.engine.reviews(goal_id, order="oldest") == reviews
+                in_order = sorted(expected["ratings"], key=lambda x: (x["day"], x["seq"]))
+                assert [r["value"] for r in ratings] == [x["value"] for x in in_order]
                 if self.replayer is not None:
                     assert self.replayer.get_goal(goal_id) == shown
                 if self.live.get(goal_id, {}).get("version") == shown["version"]:
@@ -465,7 +540,8 @@ def make_machine(
             for goal_id, doc in listed.items():
                 expected = self.model[goal_id]
                 assert doc["status"] == expected["status"]
-                assert doc["scale"] == expected["scale"]
+                assert doc["scale"] == scale_of(expected)
+                assert doc["rating_count"] == len(expected["ratings"])
                 assert doc["steps"] == expected["steps"]
                 assert doc["version"] == expected["version"]
                 assert doc["title"] == expected["title"]
@@ -484,6 +560,22 @@ def make_machine(
                 assert by_status == expected_counts
 
     return EngineMachine
+
+
+def scale_of(goal: dict[str, Any]) -> int | None:
+    """The model's scale: the value of the rating that happened last, from any rater."""
+    found = latest(goal["ratings"])
+    return None if found is None else int(found["value"])
+
+
+def latest_by_rater(goal: dict[str, Any]) -> dict[str, int]:
+    """The model's latest rating of each rater (a backfilled one does not replace a newer)."""
+    out: dict[str, int] = {}
+    for rater in {r["rater"] for r in goal["ratings"]}:
+        found = latest([r for r in goal["ratings"] if r["rater"] == rater])
+        assert found is not None
+        out[rater] = int(found["value"])
+    return out
 
 
 def memory_store() -> tuple[str, Callable[[], None]]:

@@ -19,4 +19,5 @@ def test_a_goal_round_trips_through_each_store(store_url: str) -> None:
             return  # a memory store is gone when its engine closes
         shown = engine.get_goal(goal["id"][:8])
         assert shown["scale"] == 4
-        assert shown["ratings"][0]["note"] == "two walks this week"
+        assert shown["latest_ratings"]["therapist"]["note"] == "two walks this week"
+        assert [r["note"] for r in engine.ratings(goal["id"])] == ["two walks this week"]

@@ -21,6 +21,7 @@ import pytest
 from conftest import _pg_dsn, _pg_unreachable, postgres_url
 from goalengine import Conflict, GoalEngine, StoreError
 from goalengine.aggregates import Goal
+from goalengine.errors import ConcurrentWrite
 from goalengine.store import FORMAT_VERSION
 
 
@@ -141,7 +142,7 @@ def test_the_store_url_alone_decides_where_data_goes(
     # Reopening (still with the stray environment) finds the same records.
     if store_kind != "memory":
         with GoalEngine(store_url) as engine:
-            assert engine.get_goal(goal["id"])["ratings"][0]["note"] == "two walks"
+            assert [r["note"] for r in engine.ratings(goal["id"])] == ["two walks"]
 
 
 def test_the_default_store_is_a_file_in_the_users_data_directory(
@@ -264,11 +265,14 @@ def test_data_persists_across_engines(shared_url: str) -> None:
         assert engine.get_goal(goal["id"][:8])["scale"] == 4
         engine.scale(goal["id"], 6)
     with GoalEngine(shared_url) as engine:
-        shown = engine.get_goal(goal["id"])
-        assert [(r["value"], r["actor"]["name"]) for r in shown["ratings"]] == [
-            (4, "lee"),
-            (6, "kim"),
+        ratings = engine.ratings(goal["id"], order="oldest")
+        assert [(r["value"], r["actor"]) for r in ratings] == [
+            (4, "therapist:lee"),
+            (6, "therapist:kim"),
         ]
+        shown = engine.get_goal(goal["id"])
+        assert shown["rating_count"] == 2
+        assert shown["latest_ratings"]["therapist"]["actor"] == "therapist:kim"
         assert engine.list_goals()[0]["scale"] == 6
 
 
@@ -285,7 +289,8 @@ def test_two_engines_on_one_store_see_each_others_writes(shared_url: str) -> Non
         step = lee.chain(goal["id"][:8], "Phone out of the bedroom")
         kim.scale(step["id"], 3)
         lee.scale(step["id"], 5)
-        assert [r["value"] for r in kim.get_goal(step["id"])["ratings"]] == [3, 5]
+        assert [r["value"] for r in kim.ratings(step["id"], order="oldest")] == [3, 5]
+        assert kim.get_goal(step["id"])["scale"] == 5
         assert kim.get_goal(goal["id"])["steps"] == [step["id"]]
         assert [g["scale"] for g in lee.list_goals()] == [None, 5]
         assert lee.fingerprint() == kim.fingerprint()
@@ -343,19 +348,26 @@ def test_a_concurrent_conflicting_save_is_refused_and_records_nothing(
     assert len(saved) == 1, results
     [(lost, error)] = errors.items()
     [(won, _)] = saved.items()
-    assert isinstance(error, Conflict), repr(error)
+    assert isinstance(error, ConcurrentWrite), repr(error)
+    assert isinstance(error, Conflict)
+    assert error.retryable is True
+    assert error.details["aggregates"] == {goal["id"]: 1}  # the version it had loaded
     assert "someone else changed this record at the same moment" in error.message
     assert error.exit_code == 1
 
     # Only the winner's rating was recorded: one event, in the log and in the read model.
     with GoalEngine(shared_url) as engine:
         shown = engine.get_goal(goal["id"])
-        assert [r["value"] for r in shown["ratings"]] == [won]
+        ratings = engine.ratings(goal["id"])
+        assert [r["value"] for r in ratings] == [won]
+        assert ratings == [saved[won]]
+        assert (shown["scale"], shown["rating_count"]) == (won, 1)
         assert shown["version"] == 2
         assert [e["event"] for e in engine.history(goal["id"])] == ["Created", "Scaled"]
         assert engine.list_goals()[0]["scale"] == won
         assert engine.fingerprint()["events"] == 3
-        assert lost not in [r["value"] for r in shown["ratings"]]
+        assert len(engine.fingerprint()["read_models"]["goalengine_ratings"]) == 1
+        assert lost not in [r["value"] for r in ratings]
 
 
 def test_engines_opening_a_new_store_at_the_same_moment_all_succeed(shared_url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,10 @@ from click.core import ParameterSource
 
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
-from goalengine_cli.goals import render_goal_list
+from goalengine_cli.render import render_goal_list
+
+#: Show a progress bar when rebuilding from more events than this (on a terminal).
+PROGRESS_FROM = 2000
 
 
 @click.command()
@@ -38,13 +42,29 @@ def admin() -> None:
 @json_option
 @pass_app
 def rebuild(app: App) -> None:
-    """Rebuild the read models (goal and client lists) from the event log."""
-    counts = app.engine.rebuild_read_models()
+    """Rebuild the read models (lists, ratings, reviews, sessions) from the event log."""
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_FROM or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="rebuilding", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        counts = app.engine.rebuild_read_models(progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
     def render(c: Mapping[str, Any]) -> None:
         click.echo(
             f"Rebuilt the read models from {c['events']} event(s): {c['goals']} goal(s), "
-            f"{c['clients']} client(s)."
+            f"{c['clients']} client(s), {c['ratings']} rating(s), {c['reviews']} review(s), "
+            f"{c['sessions']} session(s)."
         )
 
     out.emit(app, counts, human=render)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,8 @@ import click
 from goalengine.errors import InvalidInput
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.params import AS_OF, SINCE, UNTIL
+from goalengine_cli.render import render_client, render_goal
 
 if TYPE_CHECKING:
     _ParamType = click.ParamType[Any]
@@ -29,37 +31,6 @@ else:  # click < 8.5 has no generic ParamType
 ENV_AUDIT_KEY = "GOALENGINE_AUDIT_KEY"
 #: Show a progress bar when verifying more entries than this.
 PROGRESS_FROM = 2000
-
-
-class WhenType(_ParamType):
-    """An ISO date or date-time (local unless it says otherwise), ``today`` or ``now``.
-
-    A bare date is the end of that local day for ``--as-of``/``--until``, its start for
-    ``--since``.
-    """
-
-    name = "TIME"
-
-    def __init__(self, *, end_of_day: bool) -> None:
-        self.end_of_day = end_of_day
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        from goalengine.when import parse_when
-
-        if isinstance(value, datetime):
-            return value
-        what = f"--{param.name.replace('_', '-')}" if param and param.name else "time"
-        try:
-            return parse_when(str(value), end_of_day=self.end_of_day, what=what)
-        except InvalidInput as e:
-            self.fail(e.message, param, ctx)
-
-
-AS_OF = WhenType(end_of_day=True)
-UNTIL = WhenType(end_of_day=True)
-SINCE = WhenType(end_of_day=False)
 
 
 def _key(key_file: Path | None) -> bytes | None:
@@ -123,9 +94,6 @@ def show(app: App, ref: str, version: int | None, as_of: datetime | None) -> Non
 
 
 def _render_state(state: Mapping[str, Any]) -> None:
-    from goalengine_cli.clients import render_client
-    from goalengine_cli.goals import render_goal
-
     if "title" in state:
         render_goal(state)
     else:
@@ -141,6 +109,15 @@ def _render_state(state: Mapping[str, Any]) -> None:
 @click.option("--actor", help="Only events by this actor (ROLE:NAME, or just NAME).")
 @click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's events.")
 @click.option("--access", is_flag=True, help="List the audited reads and exports instead.")
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    metavar="SEQ",
+    help="Follow the store: the events after this position, every kind, in store order.",
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), help="With --after: at most this many (1000)."
+)
 @json_option
 @pass_app
 def log(
@@ -150,8 +127,24 @@ def log(
     actor: str | None,
     client_ref: str | None,
     access: bool,
+    after: int | None,
+    limit: int | None,
 ) -> None:
-    """The store-wide feed of events, oldest first (streamed page by page)."""
+    """The store-wide feed of events, oldest first (streamed page by page).
+
+    With --after SEQ (and --limit N) it is the event feed an embedder follows: the next events
+    after that store position, audit accesses included, each with its fields under "data"; keep
+    the last "seq" you handled and ask for what follows.
+    """
+    if after is not None or limit is not None:
+        if since or until or actor or client_ref or access:
+            raise click.UsageError(
+                "--after/--limit follow the whole store in order; they do not combine with "
+                "--since, --until, --actor, --client or --access"
+            )
+        events = app.engine.events(after=after or 0, limit=limit or 1000)
+        out.emit(app, events, human=_render_events)
+        return
     entries = app.engine.audit_log(
         since=since, until=until, actor=actor, client=client_ref, access=access
     )
@@ -159,6 +152,28 @@ def log(
         _stream_json(entries)
     else:
         _render_log(entries, access)
+
+
+def _render_events(events: Sequence[Mapping[str, Any]]) -> None:
+    if not events:
+        click.echo("No events after that position.")
+        return
+    out.table(
+        ["SEQ", "TIME", "ACTOR", "WHAT", "ID", "V", "EVENT"],
+        [
+            [
+                e["seq"],
+                out.local_time(e["recorded_at"]),
+                e["actor"],
+                e["aggregate_type"],
+                out.short(e["aggregate_id"]),
+                e["version"],
+                e["event"],
+            ]
+            for e in events
+        ],
+    )
+    click.echo(f"Next: goalengine audit log --after {events[-1]['seq']}")
 
 
 def _stream_json(entries: Iterable[Mapping[str, Any]]) -> None:
@@ -195,7 +210,7 @@ def _render_log(entries: Iterable[Mapping[str, Any]], access: bool) -> None:
             summary = f"{entry.get('action')} {out.short(entry.get('subject'))}"
             summary += f" ({extra})" if extra else ""
         else:
-            text, _ = out._history_summary(entry)
+            text, _ = out.history_summary(entry)
             summary = f"{entry['event']} {text}".strip()
         click.echo(
             line(
@@ -272,7 +287,7 @@ def verify(app: App, checkpoints: tuple[str, ...], key_file: Path | None) -> Non
             bar.__exit__(None, None, None)
     out.emit(app, report, human=_render_verify)
     if not report["ok"]:
-        first = report["first_problem"]
+        first = report["first_problem"] or {"message": "see the problems listed"}
         click.echo(f"Error: integrity check failed: {first['message']}", err=True)
         click.get_current_context().exit(1)
 

@@ -2,67 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import click
 
 from goalengine_cli import output as out
-from goalengine_cli.audit import AS_OF
 from goalengine_cli.context import App, json_option, pass_app
-from goalengine_cli.goals import render_goal_list
+from goalengine_cli.params import AS_OF
+from goalengine_cli.render import render_client, render_client_list
 
 
 @click.group()
 @json_option
 def client() -> None:
     """Clients: their values, modality, review cadence and goals."""
-
-
-def _goal_counts(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
-
-
-def render_client_list(clients: Sequence[Mapping[str, Any]]) -> None:
-    if not clients:
-        click.echo("No clients yet: add one with `goalengine client add NAME`.")
-        return
-    out.table(
-        ["ID", "NAME", "MODALITY", "VALUES", "SESSIONS", "LAST", "GOALS"],
-        [
-            [
-                out.short(c["id"]),
-                out.clip(c["name"], 30),
-                c.get("modality") or "",
-                out.clip("; ".join(c.get("values") or []), 40),
-                c.get("sessions", 0),
-                c.get("last_session") or "",
-                _goal_counts(c.get("goals") or {}),
-            ]
-            for c in clients
-        ],
-    )
-
-
-def render_client(c: Mapping[str, Any]) -> None:
-    out.heading(c["name"])
-    sessions = c.get("sessions") or []
-    review = f"every {c['review_every']} sessions" + (" (due now)" if c.get("review_due") else "")
-    last = f"{len(sessions)}, the last on {sessions[-1]['on']}" if sessions else "none yet"
-    out.fields(
-        [
-            ("id", c["id"]),
-            ("modality", c.get("modality")),
-            ("values", "  ".join(f"{i}. {v}" for i, v in enumerate(c.get("values") or [], 1))),
-            ("review", review),
-            ("sessions", last),
-            ("added", f"{out.local_time(c['created_at'])} by {c['created_by']}"),
-        ]
-    )
-    click.echo()
-    out.heading("Goals")
-    render_goal_list(c.get("goals") or [], None)
 
 
 def _render_saved(verb: str) -> Any:

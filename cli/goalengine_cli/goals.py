@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 import click
@@ -17,11 +17,9 @@ from goalengine.values import (
     Kind,
     ReviewOutcome,
     Role,
-    Status,
     Target,
 )
 from goalengine_cli import output as out
-from goalengine_cli.audit import AS_OF
 from goalengine_cli.context import App, json_option, pass_app
 from goalengine_cli.modalities import attributes_dict, attributes_option
 from goalengine_cli.params import DATE, SCALE, TARGET, DateType, TargetType, choice_of
@@ -37,125 +35,6 @@ def goal() -> None:
 
 
 # -- rendering ---------------------------------------------------------------------------------
-
-
-def render_goal_list(goals: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None) -> None:
-    """Goals as a table: steps indented under their parent with their position.
-
-    ``names`` (client id → name) adds a CLIENT column when the goals are of several clients.
-    """
-    if not goals:
-        click.echo("No goals.")
-        return
-    headers = ["ID", "GOAL", "STATUS", "SCALE", "TARGET", "DUE"]
-    if names is not None:
-        headers.insert(1, "CLIENT")
-    rows = []
-    for g in goals:
-        depth = int(g.get("depth") or 0)
-        label = "  " * depth + (f"{g['position']}. " if g.get("position") else "")
-        row = [
-            out.short(g["id"]),
-            label + out.clip(g["title"], 52 - len(label)),
-            g["status"],
-            out.bar(g.get("scale")),
-            g.get("target") or "",
-            g.get("due") or "",
-        ]
-        if names is not None:
-            name = names.get(g["client_id"], out.short(g["client_id"])) if not depth else ""
-            row.insert(1, out.clip(name, 24))
-        rows.append(row)
-    out.table(headers, rows)
-
-
-def render_goal(goal: Mapping[str, Any], client: Mapping[str, Any] | None = None) -> None:
-    """A goal, readable: what it is, its target and anchors, ratings, reviews and steps."""
-    out.heading(goal["title"])
-    domains = ", ".join(goal["domains"])
-    anchors = goal.get("anchors") or {}
-    target = goal.get("target") or ""
-    if target and goal.get("due"):
-        target += f" by {goal['due']}"
-    elif goal.get("due"):
-        target = f"due {goal['due']}"
-    status = goal["status"] + (f" — {goal['status_note']}" if goal.get("status_note") else "")
-    who = f"{client['name']} · {out.short(goal['client_id'])}" if client else goal["client_id"]
-    agreed = "client agreed" if goal.get("client_agreed") else "client has not agreed"
-    out.fields(
-        [
-            ("id", goal["id"]),
-            ("client", who),
-            ("status", status),
-            ("kind", f"{goal['horizon']}-term {goal['kind']} goal · {domains}"),
-            ("step of", out.short(goal.get("parent_id")) if goal.get("parent_id") else ""),
-            ("description", goal.get("description")),
-            ("values", "; ".join(goal.get("values") or [])),
-            ("target", target),
-            ("scale", out.bar(goal.get("scale"))),
-            ("0 means", anchors.get("low")),
-            ("10 means", anchors.get("high")),
-            ("modality", goal.get("modality")),
-            ("authored", f"{goal.get('authorship')}, {agreed}"),
-            (
-                "version",
-                f"{goal['version']} · created {out.local_time(goal['created_at'])} by "
-                f"{goal['created_by']} · changed {out.local_time(goal['updated_at'])}",
-            ),
-        ]
-    )
-    ratings = goal.get("ratings") or []
-    if ratings:
-        click.echo()
-        out.heading("Ratings")
-        out.table(
-            ["DATE", "RATER", "SCALE", "SESSION", "NOTE"],
-            [
-                [
-                    r.get("occurred_on") or out.local_date(r["recorded_at"]),
-                    r["rater"],
-                    out.bar(r["value"]),
-                    r.get("session") or "",
-                    r.get("note") or "",
-                ]
-                for r in ratings
-            ],
-            indent=2,
-        )
-    reviews = goal.get("reviews") or []
-    if reviews:
-        click.echo()
-        out.heading("Reviews")
-        out.table(
-            ["DATE", "OUTCOME", "VALUES", "NOTE"],
-            [
-                [
-                    r.get("occurred_on") or out.local_date(r["recorded_at"]),
-                    r["outcome"],
-                    "" if r.get("value_alignment") is None else f"{r['value_alignment']}/10",
-                    r.get("note") or "",
-                ]
-                for r in reviews
-            ],
-            indent=2,
-        )
-    if goal.get("steps"):
-        click.echo()
-        out.heading("Steps")
-        by_id = {g["id"]: g for g in (client or {}).get("goals", [])}
-        rows = []
-        for n, step_id in enumerate(goal["steps"], 1):
-            step = by_id.get(step_id, {})
-            rows.append(
-                [
-                    f"{n}.",
-                    out.short(step_id),
-                    step.get("status", ""),
-                    out.bar(step.get("scale")) if step else "",
-                    step.get("title", ""),
-                ]
-            )
-        out.table(["#", "ID", "STATUS", "SCALE", "STEP"], rows, indent=2)
 
 
 def _render_change(verb: str) -> Any:
@@ -236,9 +115,9 @@ def create(
     app: App,
     client_ref: str,
     title: str,
-    horizon: str,
-    kind: str,
-    domains: tuple[str, ...],
+    horizon: Horizon,
+    kind: Kind,
+    domains: tuple[Domain, ...],
     values: tuple[str, ...],
     description: str | None,
     target: Target | None,
@@ -247,7 +126,7 @@ def create(
     anchor_high: str | None,
     parent: str | None,
     position: int | None,
-    authorship: str,
+    authorship: Authorship,
     client_agreed: bool,
     modality: str | None,
     attributes: tuple[tuple[str, str], ...],
@@ -297,8 +176,8 @@ def chain(
     goal_ref: str,
     title: str,
     position: int | None,
-    kind: str | None,
-    domains: tuple[str, ...],
+    kind: Kind | None,
+    domains: tuple[Domain, ...],
     description: str | None,
     target: Target | None,
     due: date | None,
@@ -362,17 +241,16 @@ def scale(
     goal_ref: str,
     value: int,
     note: str | None,
-    rater: str | None,
+    rater: Role | None,
     session: int | None,
     on: date | None,
 ) -> None:
     """Rate GOAL from 0 (the starting point) to 10 (the goal reached)."""
     rated = app.engine.scale(goal_ref, value, rater=rater, note=note, session=session, on=on)
 
-    def render(g: Mapping[str, Any]) -> None:
-        r = g["ratings"][-1]
+    def render(r: Mapping[str, Any]) -> None:
         when = r.get("occurred_on") or out.local_date(r["recorded_at"])
-        click.echo(f"{out.short(g['id'])}  {g['title']}")
+        click.echo(f"Rated goal {out.short(r['goal_id'])} (version {r['version']})")
         click.echo(f"  {out.bar(r['value'])}  by {r['rater']} on {when}")
         if r.get("note"):
             click.echo(f"  note: {r['note']}")
@@ -403,15 +281,15 @@ def revise(
     goal_ref: str,
     title: str | None,
     description: str | None,
-    horizon: str | None,
-    kind: str | None,
-    domains: tuple[str, ...],
+    horizon: Horizon | None,
+    kind: Kind | None,
+    domains: tuple[Domain, ...],
     values: tuple[str, ...],
     target: Target | str | None,
     due: date | str | None,
     anchor_low: str | None,
     anchor_high: str | None,
-    authorship: str | None,
+    authorship: Authorship | None,
     modality: str | None,
     attributes: tuple[tuple[str, str], ...],
     reason: str,
@@ -459,13 +337,20 @@ def revise(
 @json_option
 @pass_app
 def review(
-    app: App, goal_ref: str, outcome: str, alignment: int | None, note: str | None, on: date | None
+    app: App,
+    goal_ref: str,
+    outcome: ReviewOutcome,
+    alignment: int | None,
+    note: str | None,
+    on: date | None,
 ) -> None:
     """Record the periodic check of GOAL: keep, adjust or retire."""
-    reviewed = app.engine.review(goal_ref, outcome, value_alignment=alignment, note=note, on=on)
+    reviewed = app.engine.record_goal_review(
+        goal_ref, outcome, value_alignment=alignment, note=note, on=on
+    )
 
     def render(g: Mapping[str, Any]) -> None:
-        r = g["reviews"][-1]
+        r = g["review"]
         alignment_text = (
             ""
             if r.get("value_alignment") is None
@@ -514,52 +399,3 @@ for _name, _doc, _reason in (
     ("void", "Mark GOAL entered in error: kept in history, left out of lists.", True),
 ):
     goal.add_command(_transition_command(_name, _doc, reason=_reason))
-
-
-# -- commands: reading -------------------------------------------------------------------------
-
-
-@goal.command()
-@click.argument("goal_ref", metavar="GOAL")
-@click.option("--version", type=click.IntRange(min=1), help="Show it as it was at that version.")
-@click.option("--as-of", type=AS_OF, help="Show it as it was at that time (a bare date: its end).")
-@json_option
-@pass_app
-def show(app: App, goal_ref: str, version: int | None, as_of: datetime | None) -> None:
-    """Show GOAL: target, anchors, ratings, reviews, steps."""
-    if version is not None and as_of is not None:
-        raise click.UsageError("give either --version or --as-of, not both")
-    shown = app.engine.get_goal(goal_ref, version=version, as_of=as_of)
-
-    def render(g: Mapping[str, Any]) -> None:
-        render_goal(g, app.engine.get_client(g["client_id"]))
-
-    out.emit(app, shown, human=render)
-
-
-@goal.command("list")
-@click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's goals.")
-@click.option("--status", type=choice_of(Status), help="Only goals with this status.")
-@click.option("--all", "include_voided", is_flag=True, help="Include voided goals.")
-@json_option
-@pass_app
-def list_(app: App, client_ref: str | None, status: str | None, include_voided: bool) -> None:
-    """List goals, each followed by its steps in order."""
-    goals = app.engine.list_goals(client=client_ref, status=status, include_voided=include_voided)
-
-    def render(gs: Sequence[Mapping[str, Any]]) -> None:
-        names = None
-        if client_ref is None:
-            names = {c["id"]: c["name"] for c in app.engine.list_clients()}
-        render_goal_list(gs, names)
-
-    out.emit(app, goals, human=render)
-
-
-@goal.command()
-@click.argument("goal_ref", metavar="GOAL")
-@json_option
-@pass_app
-def history(app: App, goal_ref: str) -> None:
-    """Every event of GOAL: when, who, what changed and why."""
-    out.emit(app, app.engine.history(goal_ref), human=out.history)

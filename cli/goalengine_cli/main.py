@@ -36,6 +36,7 @@ import click
 
 from goalengine.config import ENV_ACTOR, ENV_STORE
 from goalengine.values import Actor
+from goalengine_cli import goal_reads  # noqa: F401  (registers goal show/list/…)
 from goalengine_cli.admin import admin, demo, init
 from goalengine_cli.audit import audit
 from goalengine_cli.clients import client

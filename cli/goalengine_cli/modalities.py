@@ -217,4 +217,4 @@ def review(app: App, client_ref: str) -> None:
             goal = f" [{out.short(item['goal_id'])}]" if item.get("goal_id") else ""
             click.echo(f"{label} {item['message']}{goal} ({item['plugin']})")
 
-    out.emit(app, app.engine.review_client(client_ref), human=render)
+    out.emit(app, app.engine.client_review(client_ref), human=render)

@@ -259,7 +259,7 @@ class RootGroup(click.Group):
 _HISTORY_BASE = {"version", "event", "recorded_at", "actor", "findings"}
 
 
-def _history_summary(entry: Mapping[str, Any]) -> tuple[str, list[str]]:
+def history_summary(entry: Mapping[str, Any]) -> tuple[str, list[str]]:
     """One summary line for an event and its extra lines (changes, reason, note, findings)."""
     event = entry["event"]
     extra: list[str] = []
@@ -329,7 +329,7 @@ def history(entries: Sequence[Mapping[str, Any]]) -> None:
         occurred = entry.get("occurred_on") or ""
         if occurred and occurred == local_date(entry["recorded_at"]):
             occurred = ""
-        summary, extra = _history_summary(entry)
+        summary, extra = history_summary(entry)
         rows.append(
             [
                 f"v{entry['version']}",

@@ -7,14 +7,14 @@ Each type parses with the domain's own parser and turns its :class:`goalengine.I
 from __future__ import annotations
 
 import enum
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import click
 
 from goalengine.errors import InvalidInput
 from goalengine.values import Actor, Target
-from goalengine.when import parse_day
+from goalengine.when import parse_day, parse_when
 
 if TYPE_CHECKING:
     _ParamType = click.ParamType[Any]
@@ -104,12 +104,58 @@ class ScaleType(click.IntRange):
             self.fail(f"a rating is a whole number from 0 to 10, not {value}", param, ctx)
 
 
-def choice_of(enum_cls: type[enum.Enum], *only: enum.Enum) -> click.Choice[str]:
+E = TypeVar("E", bound=enum.Enum)
+
+
+class EnumChoice(click.Choice[str], Generic[E]):
+    """A case-insensitive choice among an enum's values, converted to the enum member (so the
+    engine receives ``Horizon.LONG``, never a loose string)."""
+
+    def __init__(self, enum_cls: type[E], members: tuple[E, ...]) -> None:
+        super().__init__([str(m.value) for m in members], case_sensitive=False)
+        self.enum_cls = enum_cls
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.enum_cls):
+            return value
+        return self.enum_cls(super().convert(value, param, ctx))
+
+
+def choice_of(enum_cls: type[E], *only: E) -> EnumChoice[E]:
     """A case-insensitive choice among the values of ``enum_cls`` (or just ``only``)."""
-    return click.Choice([m.value for m in (only or tuple(enum_cls))], case_sensitive=False)
+    return EnumChoice(enum_cls, only or tuple(enum_cls))
 
 
 ACTOR = ActorType()
 SCALE = ScaleType()
 TARGET = TargetType()
 DATE = DateType()
+
+
+class WhenType(_ParamType):
+    """An ISO date or date-time (local unless it says otherwise), ``today`` or ``now``.
+
+    A bare date is the end of that local day for ``--as-of``/``--until``, its start for
+    ``--since``.
+    """
+
+    name = "TIME"
+
+    def __init__(self, *, end_of_day: bool) -> None:
+        self.end_of_day = end_of_day
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        what = f"--{param.name.replace('_', '-')}" if param and param.name else "time"
+        try:
+            return parse_when(str(value), end_of_day=self.end_of_day, what=what)
+        except InvalidInput as e:
+            self.fail(e.message, param, ctx)
+
+
+AS_OF = WhenType(end_of_day=True)
+UNTIL = WhenType(end_of_day=True)
+SINCE = WhenType(end_of_day=False)

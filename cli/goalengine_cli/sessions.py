@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -10,6 +11,7 @@ import click
 
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.goal_reads import again, emit_page, page_options
 from goalengine_cli.params import DATE
 
 
@@ -39,17 +41,34 @@ def add(app: App, client_ref: str, on: date | None, number: int | None) -> None:
 
 @session.command("list")
 @click.argument("client_ref", metavar="CLIENT")
+@page_options
 @json_option
 @pass_app
-def list_(app: App, client_ref: str) -> None:
-    """List CLIENT's sessions."""
-    found = app.engine.get_client(client_ref)
-    sessions = [{"client_id": found["id"], **s} for s in found["sessions"]]
+def list_(
+    app: App,
+    client_ref: str,
+    since: date | None,
+    until: date | None,
+    limit: int,
+    after: int | None,
+    oldest_first: bool,
+) -> None:
+    """List CLIENT's sessions, newest first, a page at a time."""
+    fetch = functools.partial(
+        app.engine.sessions,
+        client_ref,
+        since=since,
+        until=until,
+        order="oldest" if oldest_first else "newest",
+    )
 
     def render(items: Sequence[Mapping[str, Any]]) -> None:
         if not items:
-            click.echo(f"No sessions with {found['name']} yet.")
+            click.echo("No sessions yet.")
             return
-        out.table(["#", "DATE"], [[s["number"], s["on"]] for s in items])
+        out.table(["#", "DATE", "V"], [[s["number"], s["on"], s["version"]] for s in items])
 
-    out.emit(app, sessions, human=render)
+    command = again(
+        f"goalengine session list {client_ref}", since=since, until=until, oldest_first=oldest_first
+    )
+    emit_page(app, fetch, (limit, after), command, render, "sessions")

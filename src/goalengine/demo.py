@@ -166,7 +166,7 @@ def build_demo(engine: GoalEngine, *, today: date | None = None) -> dict[str, An
                 "Saturday park meet-up instead, which serves both of Sam's top values.",
             )
         if week == 4:
-            engine.review(
+            engine.record_goal_review(
                 gid,
                 "adjust",
                 value_alignment=8,
@@ -184,7 +184,7 @@ def build_demo(engine: GoalEngine, *, today: date | None = None) -> dict[str, An
         if week >= 6:
             engine.scale(steps[1], min(3 + week - 6, 7), rater="client", on=day)
         if week == 8:
-            engine.review(
+            engine.record_goal_review(
                 gid,
                 "keep",
                 value_alignment=9,

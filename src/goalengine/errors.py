@@ -14,6 +14,8 @@ class GoalEngineError(Exception):
     """Base class of every error goalengine raises on purpose."""
 
     exit_code = 1
+    #: Whether running the same command again may succeed (a write conflict, a busy store).
+    retryable = False
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -62,3 +64,18 @@ class PluginError(GoalEngineError):
     """A plugin failed to load or raised inside a hook; ``details['plugin']`` names it."""
 
     exit_code = 3
+
+
+class ConcurrentWrite(Conflict):
+    """Another writer recorded an event on the same record first; nothing was saved.
+
+    ``retryable``: running the command again (it reloads the record and validates afresh) may
+    succeed. ``details['aggregates']`` maps each record's id to the version this writer had."""
+
+    retryable = True
+
+
+class IntegrityFailure(StoreError):
+    """An integrity check failed (exit 1: refused by the domain, not an environment problem)."""
+
+    exit_code = 1

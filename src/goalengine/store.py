@@ -10,13 +10,12 @@ Only this module and :mod:`goalengine.config` know about eventsourcing's persist
 
 from __future__ import annotations
 
-import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from attrs import frozen
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, Recording, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -26,86 +25,60 @@ from goalengine.aggregates import Client, Goal
 from goalengine.audit.chain import STORE_OWNER, ChainWriter, EventMeta, chain_ddl, recorded_at
 from goalengine.config import APP_NAME, StoreConfig
 from goalengine.errors import StoreError
+from goalengine.readmodels.projection import writes_for
+from goalengine.readmodels.tables import ddl as readmodel_ddl
 from goalengine.serialization import register_transcodings
+from goalengine.sqldialect import Dialect
+
+log = logging.getLogger(__name__)
 
 #: Bumped when the stored layout changes in a way an older engine cannot read.
 #: 2: the integrity chain (``goalengine_chain``, ``goalengine_salts``); a format-1 store is
 #: upgraded on open by backfilling the chain from its events (see docs/audit.md).
-FORMAT_VERSION = 2
+#: 3: small aggregates (Goal and Client at class version 2) and the series read models
+#: (``goalengine_ratings``, ``_reviews``, ``_sessions``); a format-2 store is upgraded on open by
+#: rebuilding its read models from the events.
+FORMAT_VERSION = 3
 
 #: How often a snapshot is taken, in events: loading stays flat however long a history grows.
-SNAPSHOT_INTERVAL = 50
+SNAPSHOT_INTERVAL = 25
 
 
-@frozen
-class Row:
-    """One read-model row to upsert: ``table`` is ``goals`` or ``clients``."""
-
-    table: str
-    id: str
-    client_id: str
-    status: str
-    created_at: str
-    doc: dict[str, Any]
-
-
-_TABLES = {
-    "goals": "goalengine_goals",
-    "clients": "goalengine_clients",
-}
-
-
-def _ddl(prefix: str) -> list[str]:
+def _ddl() -> list[str]:
     return [
-        f"CREATE TABLE IF NOT EXISTS {prefix}goalengine_meta "
-        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        *(
-            f"CREATE TABLE IF NOT EXISTS {prefix}{table} ("
-            "id TEXT PRIMARY KEY, client_id TEXT NOT NULL, status TEXT NOT NULL, "
-            "created_at TEXT NOT NULL, doc TEXT NOT NULL)"
-            for table in _TABLES.values()
-        ),
-        f"CREATE INDEX IF NOT EXISTS goalengine_goals_by_client ON {prefix}goalengine_goals "
-        "(client_id, created_at)",
-        *chain_ddl(prefix),
+        "CREATE TABLE IF NOT EXISTS {p}goalengine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        *readmodel_ddl(),
+        *chain_ddl("{p}"),
     ]
 
 
-def _upsert(prefix: str, table: str) -> str:
-    return (
-        f"INSERT INTO {prefix}{_TABLES[table]} (id, client_id, status, created_at, doc) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, "
-        "status = excluded.status, created_at = excluded.created_at, doc = excluded.doc"
-    )
-
-
-def _row_params(row: Row) -> tuple[str, str, str, str, str]:
-    doc = json.dumps(row.doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return (row.id, row.client_id, row.status, row.created_at, doc)
+def _apply_readmodel(c: Any, dialect: Dialect, kwargs: dict[str, Any]) -> None:
+    """Run the read-model writes handed to ``save`` inside the events' transaction."""
+    for w in kwargs.get("readmodel", ()):
+        c.execute(dialect.sql(w.statement), w.params)
 
 
 class SQLiteRecorder(SQLiteApplicationRecorder):
     """eventsourcing's SQLite recorder, also writing read-model rows in the same transaction."""
 
-    prefix = ""
+    dialect = Dialect()
 
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        for row in kwargs.get("readmodel", ()):
-            c.execute(_upsert("", row.table), _row_params(row))
+        _apply_readmodel(c, self.dialect, kwargs)
         # The event insert above took SQLite's write lock: the chain head read now is stable.
-        chain = _chain_writer(self, "", postgres=False)
+        chain = _chain_writer(self, self.dialect)
         rows = chain.rows(c, _events(stored_events), _metas(stored_events, kwargs), ids or [])
         chain.insert(c, rows)
         return ids
 
 
-def _chain_writer(recorder: Any, prefix: str, *, postgres: bool) -> ChainWriter:
+def _chain_writer(recorder: Any, dialect: Dialect) -> ChainWriter:
     writer: ChainWriter | None = getattr(recorder, "_goalengine_chain", None)
     if writer is None:
-        writer = ChainWriter(prefix, postgres)
+        writer = ChainWriter(dialect)
         recorder._goalengine_chain = writer
     return writer
 
@@ -147,7 +120,12 @@ class GoalApplication(Application[Any]):
     def _record(self, processing_event: ProcessingEvent[Any]) -> list[Recording[Any]]:
         # Hand the recorder what only the domain events know: each event's owner (whose salt
         # digests its content) and its recording time, both part of the integrity chain.
+        # The read-model rows of this save: each changed goal's and client's row, and the
+        # series rows of each event, written by the recorder in the events' transaction.
         aggregates = processing_event.aggregates
+        processing_event.saved_kwargs["readmodel"] = writes_for(
+            list(aggregates.values()), processing_event.events
+        )
         processing_event.saved_kwargs["chain"] = [
             EventMeta(
                 salt_owner(aggregates.get(e.originator_id)),
@@ -156,6 +134,14 @@ class GoalApplication(Application[Any]):
             for e in processing_event.events
         ]
         return super()._record(processing_event)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[Any]) -> None:
+        # The events are committed by now: a snapshot that cannot be taken must never turn a
+        # recorded command into a reported failure. The next interval takes one again.
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception as e:  # pragma: no branch - any failure is logged, never raised
+            log.warning("snapshot not taken (the events are recorded): %s", _first_line(e))
 
 
 def salt_owner(aggregate: Any) -> str:
@@ -172,6 +158,8 @@ class Store:
 
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
+        #: The format found on open when it is older than this engine's (None: current).
+        self.upgraded_from: int | None = None
         found: int | None = None
         lock: Any = None
         if config.kind == "sqlite":
@@ -182,7 +170,9 @@ class Store:
             # A store of a newer format is refused before anything opens it for writing.
             self._refuse_newer(found)
             self.app = GoalApplication(config.eventsourcing_env())
-            self._prefix = f'"{config.schema}".' if config.kind == "postgres" else ""
+            self.dialect = (
+                Dialect.for_schema(config.schema) if config.kind == "postgres" else Dialect()
+            )
             self._check_format()
         except BaseException as e:
             if hasattr(self, "app"):
@@ -264,8 +254,8 @@ class Store:
 
     def _check_format(self) -> None:
         with self.transaction(commit=True) as cur:
-            for statement in _ddl(self._prefix):
-                cur.execute(statement)
+            for statement in _ddl():
+                cur.execute(self._sql(statement))
             cur.execute(
                 self._sql("SELECT value FROM {p}goalengine_meta WHERE key = ?"), ("format",)
             )
@@ -277,11 +267,13 @@ class Store:
                 )
                 return
             version = int(found["value"])
-        if version < FORMAT_VERSION:
-            from goalengine.audit.upgrade import upgrade_store
-
-            upgrade_store(self, version)
         self._refuse_newer(version)
+        if version < 2:
+            from goalengine.audit.upgrade import backfill_chain
+
+            backfill_chain(self)
+        if version < 3:
+            self.upgraded_from = version  # the read models are rebuilt by the engine on open
 
     def _refuse_newer(self, version: int | None) -> None:
         if version is not None and version > FORMAT_VERSION:
@@ -294,8 +286,16 @@ class Store:
     # -- SQL ------------------------------------------------------------------------------------
 
     def _sql(self, statement: str) -> str:
-        statement = statement.replace("{p}", self._prefix)
-        return statement.replace("?", "%s") if self.config.kind == "postgres" else statement
+        return self.dialect.sql(statement)
+
+    def set_format(self, version: int) -> None:
+        """Record the store's format (after an upgrade step completed)."""
+        with self.transaction(commit=True) as cur:
+            cur.execute(
+                self._sql("UPDATE {p}goalengine_meta SET value = ? WHERE key = ?"),
+                (str(version), "format"),
+            )
+        self.upgraded_from = None
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Any]:
@@ -307,38 +307,6 @@ class Store:
         with self.transaction(commit=False) as cur:
             cur.execute(self._sql(statement), tuple(params))
             return [dict(r) for r in cur.fetchall()]
-
-    def docs(self, table: str, where: str = "", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """The read-model documents of ``table`` (``goals``/``clients``) in creation order."""
-        statement = f"SELECT doc FROM {{p}}{_TABLES[table]}"
-        if where:
-            statement += f" WHERE {where}"
-        statement += " ORDER BY created_at, id"
-        return [json.loads(r["doc"]) for r in self.query(statement, params)]
-
-    def ids_with_prefix(self, table: str, prefix: str, limit: int = 11) -> list[str]:
-        rows = self.query(
-            f"SELECT id FROM {{p}}{_TABLES[table]} WHERE id LIKE ? ORDER BY id LIMIT {int(limit)}",
-            (prefix + "%",),
-        )
-        return [r["id"] for r in rows]
-
-    def replace_read_models(self, rows: Sequence[Row]) -> None:
-        """Delete every read-model row and write ``rows`` instead, in one transaction."""
-        with self.transaction(commit=True) as cur:
-            for table in _TABLES.values():
-                cur.execute(self._sql(f"DELETE FROM {{p}}{table}"))
-            for row in rows:
-                cur.execute(self._sql(_upsert("{p}", row.table)), _row_params(row))
-
-    def read_model_dump(self) -> dict[str, list[dict[str, Any]]]:
-        """Every read-model row, ordered by id: for comparing stores and rebuilds."""
-        return {
-            name: self.query(
-                f"SELECT id, client_id, status, created_at, doc FROM {{p}}{table} ORDER BY id"
-            )
-            for name, table in _TABLES.items()
-        }
 
     def max_notification_id(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)

@@ -12,7 +12,8 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from goalengine.store import _chain_writer, _events, _metas, _row_params, _upsert
+from goalengine.sqldialect import Dialect
+from goalengine.store import _apply_readmodel, _chain_writer, _events, _metas
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -22,9 +23,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
-        prefix = f'"{self.datastore.schema}".'
-        for row in kwargs.get("readmodel", ()):
-            curs.execute(_upsert(prefix, row.table).replace("?", "%s"), _row_params(row))
+        _apply_readmodel(curs, self.dialect, kwargs)
+
+    @property
+    def dialect(self) -> Dialect:
+        found: Dialect | None = self.__dict__.get("_goalengine_dialect")
+        if found is None:
+            found = self.__dict__["_goalengine_dialect"] = Dialect.for_schema(self.datastore.schema)
+        return found
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -33,7 +39,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         # rows are computed from a head no other writer can move until this one commits.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         try:
-            chain = _chain_writer(self, f'"{self.datastore.schema}".', postgres=True)
+            chain = _chain_writer(self, self.dialect)
             metas = _metas(stored_events, kwargs)
             chain.insert(curs, chain.rows(curs, _events(stored_events), metas, ids or []))
         except BaseException:

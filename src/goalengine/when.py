@@ -82,3 +82,9 @@ def parse_when(value: datetime | date | str, *, end_of_day: bool, what: str = "t
     if value.tzinfo is None:
         value = value.astimezone()  # naive: local time
     return value.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as every result shows it: UTC, ISO 8601, always with microseconds (so the same
+    moment reads the same everywhere, and the texts sort as the moments do)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

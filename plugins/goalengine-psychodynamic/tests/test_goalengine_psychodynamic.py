@@ -173,7 +173,7 @@ def test_suggested_steps_and_review(engine: GoalEngine, client: dict[str, Any]) 
     ours = [s for s in steps if s["plugin"] == "psychodynamic"]
     assert ours[0]["title"] == "Note one instance of the pattern each week"
     assert ours[0]["target"] == "pattern_notes>=1/week"
-    items = engine.review_client(client["id"])["items"]
+    items = engine.client_review(client["id"])["items"]
     assert any(i["plugin"] == "psychodynamic" and i["goal_id"] == goal["id"] for i in items)
 
 

@@ -10,8 +10,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from goalengine.errors import Conflict, InvalidInput
-from goalengine.serialization import unstructure
+from goalengine.results import ClientState
 from goalengine.values import Actor, Change, Finding, Session
+from goalengine.when import utc_text
 
 MAX_VALUES = 3
 
@@ -43,7 +44,14 @@ def check_review_every(n: int) -> int:
 
 
 class Client(Aggregate):
-    """A client: display name, default modality, ranked values, review cadence, sessions."""
+    """A client: display name, default modality, ranked values, review cadence, sessions.
+
+    The state keeps the latest session (number, date) and the count; every session also goes to
+    a read-model table. Version 2 (this one) replaced version 1's ``sessions`` list; old
+    snapshots are upcast by :meth:`upcast_v1_v2`.
+    """
+
+    class_version = 2
 
     class Event(Aggregate.Event):
         actor: Actor
@@ -69,7 +77,8 @@ class Client(Aggregate):
         on: date
 
         def apply(self, client: Client) -> None:
-            client.sessions.append(Session(number=self.number, on=self.on))
+            client.last_session = Session(number=self.number, on=self.on)
+            client.session_count += 1
 
     class GoalsPrioritized(Event):
         """The clinician's explicit order of the client's goals (ids, first = top priority)."""
@@ -94,8 +103,16 @@ class Client(Aggregate):
         self.values = tuple(values)
         self.review_every = review_every
         self.created_by = actor
-        self.sessions: list[Session] = []
+        self.last_session: Session | None = None
+        self.session_count = 0
         self.priorities: list[UUID] = []
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A version-1 snapshot kept every session: keep the latest and the count."""
+        sessions: list[Session] = list(state.pop("sessions", ()))
+        state["last_session"] = sessions[-1] if sessions else None
+        state["session_count"] = len(sessions)
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -124,21 +141,33 @@ class Client(Aggregate):
         )
         return tuple(diff)
 
-    def record_session(self, on: date, actor: Actor, number: int | None = None) -> Session:
-        last = self.sessions[-1] if self.sessions else None
+    def record_session(
+        self, on: date, actor: Actor, number: int | None = None, *, known: bool = False
+    ) -> Session:
+        """Record session ``number`` (default: the next one) on ``on``; ``known`` says the read
+        model already holds a session with that number (the client keeps only the latest)."""
+        last = self.last_session
         if number is None:
             number = last.number + 1 if last else 1
-        if number < 1:
-            raise InvalidInput("a session number starts at 1")
-        if any(s.number == number for s in self.sessions):
-            raise Conflict(f"session {number} of {self.name} is already recorded")
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InvalidInput("a session number is a whole number starting at 1")
+        if known or (last is not None and last.number == number):
+            raise Conflict(f"session {number} of client {str(self.id)[:8]} is already recorded")
         if last and (number < last.number or on < last.on):
             raise InvalidInput(
                 f"session {number} on {on} comes before session {last.number} on {last.on}; "
                 "sessions are recorded in order"
             )
         self.trigger_event(self.SessionRecorded, number=number, on=on, actor=actor, findings=())
-        return self.sessions[-1]
+        assert self.last_session is not None
+        return self.last_session
+
+    @property
+    def review_due(self) -> bool:
+        """The goals are due their periodic review: the latest session is a multiple of the
+        client's review cadence."""
+        last = self.last_session
+        return last is not None and last.number % self.review_every == 0
 
     def prioritize(
         self,
@@ -177,17 +206,21 @@ class Client(Aggregate):
             values=list(self.values),
         )
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> ClientState:
+        """The client as JSON primitives (``client show --json`` without the goals)."""
+        last = self.last_session
         return {
             "id": str(self.id),
             "name": self.name,
             "modality": self.modality,
             "values": list(self.values),
             "review_every": self.review_every,
-            "sessions": [unstructure(s) for s in self.sessions],
+            "session_count": self.session_count,
+            "last_session": {"number": last.number, "on": last.on.isoformat()} if last else None,
+            "review_due": self.review_due,
             "priorities": [str(p) for p in self.priorities],
             "created_by": str(self.created_by),
-            "created_at": self.created_on.isoformat(),
-            "updated_at": self.modified_on.isoformat(),
+            "created_at": utc_text(self.created_on),
+            "updated_at": utc_text(self.modified_on),
             "version": self.version,
         }

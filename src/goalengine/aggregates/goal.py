@@ -9,13 +9,14 @@ plugin, the clock or the network. The recording time is the event's ``timestamp`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TypedDict
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from goalengine.errors import Conflict, InvalidInput
+from goalengine.results import GoalState, LastReview, LatestRating
 from goalengine.serialization import structure, unstructure
 from goalengine.values import (
     RATER_ROLES,
@@ -31,6 +32,7 @@ from goalengine.values import (
     Role,
     Status,
 )
+from goalengine.when import utc_text
 
 
 def _short(goal_id: UUID) -> str:
@@ -46,7 +48,18 @@ _DOING = {
 
 
 class Goal(Aggregate):
-    """A therapy goal of one client. Steps are goals too, chained under a long-term parent."""
+    """A therapy goal of one client. Steps are goals too, chained under a long-term parent.
+
+    The state holds what the invariants and ``goal show`` need: the spec, status, steps, parent,
+    the latest rating of each rater and the last review (latest by when they happened), and
+    counts. Every rating and review also goes to a read-model table; the goal never keeps the
+    series, so loading and commanding it costs the same on its 10th event and its 10,000th.
+
+    Version 2 (this one) replaced version 1's ``ratings`` and ``reviews`` lists; old snapshots
+    are upcast by :meth:`upcast_v1_v2`.
+    """
+
+    class_version = 2
 
     class Event(Aggregate.Event):
         actor: Actor
@@ -80,7 +93,7 @@ class Goal(Aggregate):
         occurred_on: date | None
 
         def apply(self, goal: Goal) -> None:
-            goal.ratings.append(
+            goal.rated(
                 Rating(
                     value=self.value,
                     rater=self.rater,
@@ -109,7 +122,7 @@ class Goal(Aggregate):
         occurred_on: date | None
 
         def apply(self, goal: Goal) -> None:
-            goal.reviews.append(
+            goal.reviewed(
                 Review(
                     outcome=self.outcome,
                     actor=self.actor,
@@ -165,8 +178,34 @@ class Goal(Aggregate):
         self.status_note: str | None = None
         self.status_changed_at: datetime | None = None
         self.steps: list[UUID] = []
-        self.ratings: list[Rating] = []
-        self.reviews: list[Review] = []
+        self.latest_ratings: tuple[Rating, ...] = ()
+        self.rating_count = 0
+        self.last_review: Review | None = None
+        self.review_count = 0
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A version-1 snapshot kept every rating and review: keep the latest and the counts."""
+        ratings: list[Rating] = list(state.pop("ratings", ()))
+        reviews: list[Review] = list(state.pop("reviews", ()))
+        latest: tuple[Rating, ...] = ()
+        for rating in ratings:
+            latest = _with_rating(latest, rating)
+        state["latest_ratings"] = latest
+        state["rating_count"] = len(ratings)
+        state["last_review"] = max(reviews, key=happened) if reviews else None
+        state["review_count"] = len(reviews)
+
+    # -- folding (called by the events' apply) --------------------------------------------------
+
+    def rated(self, rating: Rating) -> None:
+        self.latest_ratings = _with_rating(self.latest_ratings, rating)
+        self.rating_count += 1
+
+    def reviewed(self, review: Review) -> None:
+        if self.last_review is None or happened(review) >= happened(self.last_review):
+            self.last_review = review
+        self.review_count += 1
 
     # -- invariants ---------------------------------------------------------------------------
 
@@ -212,6 +251,18 @@ class Goal(Aggregate):
             raise InvalidInput("the steps are already in that order")
         self.trigger_event(self.StepsReordered, steps=tuple(steps), actor=actor, findings=())
 
+    def move_step(self, step_id: UUID, position: int, actor: Actor) -> None:
+        """Move one of this goal's steps to 1-based ``position``."""
+        if step_id not in self.steps:
+            raise InvalidInput(f"goal {_short(step_id)} is not a step of goal {_short(self.id)}")
+        if not 1 <= position <= len(self.steps):
+            raise InvalidInput(
+                f"position {position} is out of range; choose 1 to {len(self.steps)}"
+            )
+        order = [s for s in self.steps if s != step_id]
+        order.insert(position - 1, step_id)
+        self.reorder(order, actor)
+
     def scale(
         self,
         value: int,
@@ -244,9 +295,8 @@ class Goal(Aggregate):
     def revise(
         self, new_spec: GoalSpec, reason: str, actor: Actor, findings: Sequence[Finding] = ()
     ) -> tuple[Change, ...]:
-        self._require_open("revised")
-        if not reason or not reason.strip():
-            raise InvalidInput("a revision needs a reason (--reason): why is the goal changing?")
+        self.check_reason(reason)
+        self.check_revision(new_spec)
         before, after = unstructure(self.spec), unstructure(new_spec)
         changes = tuple(
             Change(field=name, before=before[name], after=after[name])
@@ -285,6 +335,20 @@ class Goal(Aggregate):
             findings=(),
         )
 
+    def check_revision(self, new_spec: GoalSpec) -> None:
+        """Raise if the goal cannot take ``new_spec`` (closed; short-term while it has steps)."""
+        self._require_open("revised")
+        if new_spec.horizon is not Horizon.LONG and self.steps:
+            raise Conflict(
+                f"goal {_short(self.id)} has {len(self.steps)} step(s); it stays long-term while "
+                "it has steps"
+            )
+
+    @staticmethod
+    def check_reason(reason: str) -> None:
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("a revision needs a reason (--reason): why is the goal changing?")
+
     def check_transition(self, to: Status, note: str | None) -> None:
         """Raise if the goal cannot move to ``to`` now (with ``note`` as its reason)."""
         if to is Status.VOIDED:
@@ -317,18 +381,19 @@ class Goal(Aggregate):
 
     @property
     def latest_rating(self) -> Rating | None:
-        return self.ratings[-1] if self.ratings else None
+        """The latest rating by when it happened, from any rater."""
+        return max(self.latest_ratings, key=happened) if self.latest_ratings else None
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> GoalState:
         """The goal as JSON primitives (the shape ``goal show --json`` prints)."""
-        spec = unstructure(self.spec)
+        spec: Any = unstructure(self.spec)
         latest = self.latest_rating
         return {
             "id": str(self.id),
             "client_id": str(self.client_id),
             "title": self.spec.title,
             "description": self.spec.description,
-            "status": self.status.value,
+            "status": unstructure(self.status),
             "status_note": self.status_note,
             "horizon": spec["horizon"],
             "kind": spec["kind"],
@@ -343,15 +408,66 @@ class Goal(Aggregate):
             "modality": self.spec.modality,
             "attributes": dict(self.spec.attributes),
             "scale": latest.value if latest else None,
-            "ratings": [unstructure(r) for r in self.ratings],
-            "reviews": [unstructure(r) for r in self.reviews],
+            "rated_at": utc_text(latest.recorded_at) if latest else None,
+            "latest_ratings": {r.rater.value: latest_rating(r) for r in self.latest_ratings},
+            "rating_count": self.rating_count,
+            "last_review": last_review(self.last_review) if self.last_review else None,
+            "review_count": self.review_count,
             "parent_id": str(self.parent_id) if self.parent_id else None,
             "steps": [str(s) for s in self.steps],
             "created_by": str(self.created_by),
-            "created_at": self.created_on.isoformat(),
-            "updated_at": self.modified_on.isoformat(),
+            "created_at": utc_text(self.created_on),
+            "updated_at": utc_text(self.modified_on),
             "version": self.version,
         }
+
+
+def happened(item: Rating | Review) -> tuple[date, datetime]:
+    """When a rating or review happened, for ordering: its day (the UTC day it was recorded when
+    none was given), then its recording time."""
+    day = item.occurred_on or item.recorded_at.astimezone(UTC).date()
+    return day, item.recorded_at
+
+
+class _When(TypedDict):
+    actor: str
+    recorded_at: str
+    note: str | None
+    occurred_on: str | None
+    day: str
+
+
+def _when(item: Rating | Review) -> _When:
+    return {
+        "actor": str(item.actor),
+        "recorded_at": utc_text(item.recorded_at),
+        "note": item.note,
+        "occurred_on": item.occurred_on.isoformat() if item.occurred_on else None,
+        "day": happened(item)[0].isoformat(),
+    }
+
+
+def latest_rating(r: Rating) -> LatestRating:
+    """A rating as the goal shows it: the actor as ``role:name``, the day it counts on."""
+    return {"value": r.value, "rater": unstructure(r.rater), "session": r.session, **_when(r)}
+
+
+def last_review(r: Review) -> LastReview:
+    return {
+        "outcome": unstructure(r.outcome),
+        "value_alignment": r.value_alignment,
+        **_when(r),
+    }
+
+
+def _with_rating(latest: tuple[Rating, ...], rating: Rating) -> tuple[Rating, ...]:
+    """``latest`` (one rating per rater) after ``rating``: it replaces its rater's rating unless
+    that one happened later (a backfilled older rating never replaces a newer one)."""
+    current = next((r for r in latest if r.rater is rating.rater), None)
+    if current is not None and happened(current) > happened(rating):
+        return latest
+    kept = [r for r in latest if r.rater is not rating.rater] + [rating]
+    return tuple(sorted(kept, key=lambda r: RATER_ROLES.index(r.rater)))
 
 
 _TRANSITIONS: dict[Status, type[Goal.StatusChanged]] = {

@@ -24,10 +24,13 @@ import hashlib
 import hmac
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from attrs import frozen
+
+from goalengine.sqldialect import Dialect
+from goalengine.when import utc_text
 
 ZERO = "0" * 64
 LINK_TAG = "goalengine.link.v1"
@@ -53,8 +56,9 @@ def chain_ddl(prefix: str) -> list[str]:
 
 
 def recorded_at(timestamp: datetime) -> str:
-    """The recording time as chained: UTC, ISO 8601, always with microseconds (sortable text)."""
-    return timestamp.astimezone(UTC).isoformat(timespec="microseconds")
+    """The recording time as chained: UTC, ISO 8601, always with microseconds (sortable text;
+    the same text every result shows, :func:`goalengine.when.utc_text`)."""
+    return utc_text(timestamp)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,24 +137,15 @@ COLUMNS = (
 class ChainWriter:
     """Computes and inserts the chain rows of a batch of stored events, inside its transaction.
 
-    ``sql`` adapts a statement with ``{p}`` and ``?`` placeholders to the database. Salts are
+    ``sql`` (the store's :class:`~goalengine.sqldialect.Dialect`) adapts a statement with ``{p}``
+    and ``?`` placeholders to the database. Salts are
     cached: once made, a salt never changes while the store is open.
     """
 
-    def __init__(self, prefix: str, postgres: bool) -> None:
-        self.prefix = prefix
-        self.postgres = postgres
+    def __init__(self, dialect: Dialect) -> None:
+        self.sql = dialect.sql
         self.salts: dict[str, bytes] = {}
-        self._sql: dict[str, str] = {}
         self._heads: dict[int, str] = {}
-
-    def sql(self, statement: str) -> str:
-        found = self._sql.get(statement)
-        if found is None:
-            found = statement.replace("{p}", self.prefix)
-            found = found.replace("?", "%s") if self.postgres else found
-            self._sql[statement] = found
-        return found
 
     def salt(self, cur: Any, owner: str) -> bytes:
         found = self.salts.get(owner)

@@ -376,8 +376,6 @@ def find(export: ExportFile, ref: str, aggregates: dict[str, Any], starts: dict[
 
 def state_of(aggregate: Any) -> dict[str, Any]:
     """The JSON ``goal show`` / ``client show`` prints for a replayed aggregate."""
-    from goalengine.aggregates import Client
-
     state: dict[str, Any] = (
         aggregate.state()
         if hasattr(aggregate, "state")
@@ -387,9 +385,6 @@ def state_of(aggregate: Any) -> dict[str, Any]:
             **{k: _plain(v) for k, v in vars(aggregate).items() if not k.startswith("_")},
         }
     )
-    if isinstance(aggregate, Client):
-        sessions = aggregate.sessions
-        state["review_due"] = bool(sessions) and sessions[-1].number % aggregate.review_every == 0
     return state
 
 

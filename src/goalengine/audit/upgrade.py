@@ -1,5 +1,7 @@
 """Upgrading a format-1 store (no integrity chain) to format 2: the chain is backfilled on open.
 
+(Format 2 → 3 rebuilds the read models; :mod:`goalengine.engine.core` runs it on open.)
+
 The backfill runs in one transaction holding the write lock, links every stored event in
 notification order exactly as the recorders would have, and then records the new format. The
 chain then vouches for the events *as they were found at the upgrade*, not for their earlier past:
@@ -31,12 +33,13 @@ def notification_column(store: Store) -> str:
     return "notification_id" if store.config.kind == "postgres" else "rowid"
 
 
-def upgrade_store(store: Store, from_version: int) -> None:
-    from goalengine.store import FORMAT_VERSION
-
+def backfill_chain(store: Store) -> None:
+    """Link every stored event of a format-1 store, in one transaction; the store is then at
+    format 2 (the next upgrade step takes it on)."""
+    from_version = 1
     postgres = store.config.kind == "postgres"
     table, nid = events_table(store), notification_column(store)
-    writer = ChainWriter(store._prefix, postgres)
+    writer = ChainWriter(store.dialect)
     mapper = store.app.mapper
     owners: dict[str, str] = {}
     with store.transaction(commit=True) as cur:
@@ -71,7 +74,7 @@ def upgrade_store(store: Store, from_version: int) -> None:
                 writer.insert(cur, writer.rows(cur, events, metas, ids))
                 after = int(page[-1]["nid"])
         for key, value in (
-            ("format", str(FORMAT_VERSION)),
+            ("format", "2"),
             ("chain_backfilled_at", datetime.now(UTC).isoformat()),
             ("chain_backfilled_from_format", str(from_version)),
         ):

@@ -1,115 +1,49 @@
-"""The plugin-facing part of :class:`goalengine.GoalEngine` (a mixin, same façade).
+"""Rules and plugins: priorities, step suggestions, the client review, plugin listings.
 
-Each method is get → decide → save like the rest of the engine; the deciding is done by the plugin
+Each command is get → decide → save like the rest of the engine; the deciding is done by the plugin
 manager (:mod:`goalengine.modalities.manager`) on frozen views. Replay never comes here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypedDict, cast
 from uuid import UUID
 
 import attrs
 
+from goalengine.aggregates import Client
+from goalengine.engine.core import EngineCore
 from goalengine.errors import Conflict, InvalidInput
-from goalengine.modalities.views import client_view, view_from_doc, view_from_spec
+from goalengine.modalities.types import ClientView, GoalView
+from goalengine.results import (
+    ClientReview,
+    ModalityDetail,
+    ModalityInfo,
+    PluginInfo,
+    Prioritized,
+    PriorityEntry,
+    RuleInfo,
+    StatusName,
+    StepSuggestion,
+)
 from goalengine.serialization import unstructure
-from goalengine.values import Status
-
-if TYPE_CHECKING:
-    from goalengine.aggregates import Client, Goal
-    from goalengine.modalities.manager import PluginManager
-    from goalengine.modalities.types import ClientView, GoalView
-    from goalengine.store import Store
-    from goalengine.values import Actor, Finding, GoalSpec
-
-_ACTION = {
-    Status.PAUSED: "pause",
-    Status.ACTIVE: "resume",
-    Status.ACHIEVED: "achieve",
-    Status.ABANDONED: "abandon",
-    Status.VOIDED: "void",
-}
+from goalengine.values import Actor
 
 
-class PluginCommands:
+class _Placed(TypedDict):
+    id: str
+    title: str
+    status: StatusName
+    category: str | None
+    attributes: dict[str, str]
+    reason: str
+    plugin: str | None
+    plugin_version: str | None
+
+
+class RulesArea(EngineCore):
     """Modality rules, priorities, step suggestions, the client review and plugin listings."""
-
-    _plugin_manager: PluginManager | None
-
-    if TYPE_CHECKING:
-        _store: Store
-
-        def _client(self, ref: str | UUID) -> Client: ...
-        def _goal(self, ref: str | UUID) -> Goal: ...
-        def _resolve(self, table: str, ref: str | UUID) -> UUID: ...
-        def _who(self, actor: Actor | str | None) -> Actor: ...
-        def _save(self, *aggregates: Goal | Client) -> None: ...
-
-    # -- the manager ----------------------------------------------------------------------------
-
-    @property
-    def plugins(self) -> PluginManager:
-        """The plugin manager (loaded on first use; ``GoalEngine(plugins=...)`` overrides it)."""
-        if self._plugin_manager is None:
-            from goalengine.modalities.manager import make_manager
-
-            self._plugin_manager = make_manager()
-        return self._plugin_manager.load()
-
-    def _check_modality(self, modality: str | None) -> str | None:
-        """The normalised modality name, refused unless a loaded plugin provides it."""
-        name = (modality or "").strip().lower()
-        return self.plugins.check_modality(name) if name else None
-
-    # -- views ----------------------------------------------------------------------------------
-
-    def _client_docs(self, client_id: UUID | str) -> list[dict[str, Any]]:
-        return self._store.docs("goals", "client_id = ?", (str(client_id),))
-
-    def _client_view(self, client: Client, exclude: str | None = None) -> ClientView:
-        return client_view(client.state(), self._client_docs(client.id), exclude)
-
-    def _rules_findings(
-        self,
-        action: str,
-        spec: GoalSpec,
-        client: Client,
-        *,
-        goal: Goal | None = None,
-        to: Status | None = None,
-        parent: Goal | None = None,
-    ) -> tuple[Finding, ...]:
-        """What ``GoalEngine._evaluate`` answers: the findings of every rule that applies."""
-        if to is not None:
-            action = _ACTION[to]
-        inherited = goal.spec.modality if goal else (parent.spec.modality if parent else None)
-        if spec.modality and spec.modality != inherited:
-            # A modality the user just gave: unknown → InvalidInput listing the known ones. A
-            # modality the goal already had and whose plugin is gone → PluginError (dispatch).
-            self._check_modality(spec.modality)
-        docs = self._client_docs(client.id)
-        by_id = {d["id"]: d for d in docs}
-        steps = [
-            view_from_doc(by_id[str(s)], client.modality, {})
-            for s in (goal.steps if goal else ())
-            if str(s) in by_id
-        ]
-        parent_id = goal.parent_id if goal else (parent.id if parent else None)
-        view = view_from_spec(
-            spec,
-            client_id=str(client.id),
-            client_modality=client.modality,
-            goal_id=str(goal.id) if goal else None,
-            status=to or (goal.status if goal else Status.ACTIVE),
-            parent_id=str(parent_id) if parent_id else None,
-            steps=steps,
-            created_at=goal.created_on if goal else None,
-            updated_at=goal.modified_on if goal else None,
-        )
-        exclude = str(goal.id) if goal else None
-        return self.plugins.evaluate(view, client_view(client.state(), docs, exclude), action)
 
     def _open_views(self, client: Client) -> tuple[ClientView, list[GoalView]]:
         view = self._client_view(client)
@@ -117,7 +51,7 @@ class PluginCommands:
 
     # -- priorities -----------------------------------------------------------------------------
 
-    def prioritized_goals(self, client: str | UUID) -> list[dict[str, Any]]:
+    def prioritized_goals(self, client: str | UUID) -> list[PriorityEntry]:
         """The client's open top-level goals in priority order, each with the reason for its place.
 
         The plugin of the client's modality answers (DBT: the target hierarchy); without one, the
@@ -127,7 +61,7 @@ class PluginCommands:
         view, goals = self._open_views(c)
         return [{"position": i, **entry} for i, entry in enumerate(self._order(view, goals), 1)]
 
-    def _order(self, view: ClientView, goals: list[GoalView]) -> list[dict[str, Any]]:
+    def _order(self, view: ClientView, goals: list[GoalView]) -> list[_Placed]:
         by_id = {str(g.id): g for g in goals}
         rows: Sequence[tuple[GoalView, str, str | None, str | None]]
         answer = self.plugins.prioritize(goals, view)
@@ -146,7 +80,7 @@ class PluginCommands:
             {
                 "id": str(g.id),
                 "title": g.title,
-                "status": g.status.value,
+                "status": unstructure(g.status),
                 "category": g.attr("category"),
                 "attributes": dict(g.attributes),
                 "reason": reason,
@@ -158,7 +92,7 @@ class PluginCommands:
 
     def prioritize_client(
         self, client: str | UUID, goals: Sequence[str | UUID], *, actor: Actor | str | None = None
-    ) -> dict[str, Any]:
+    ) -> Prioritized:
         """Record the clinician's explicit order of a client's goals (first = top priority).
 
         The goals listed come first in that order; the others keep their places after them. The
@@ -172,7 +106,7 @@ class PluginCommands:
         by_id = {str(g.id): g for g in open_goals}
         chosen: list[GoalView] = []
         for ref in goals:
-            goal_id = str(self._resolve("goals", ref))
+            goal_id = str(self._read.resolve("goal", ref))
             doc = next((g for g in view.goals if str(g.id) == goal_id), None)
             if doc is None:
                 raise InvalidInput(f"goal {goal_id[:8]} is not one of {c.name}'s goals")
@@ -204,7 +138,7 @@ class PluginCommands:
 
     # -- suggestions and the review -------------------------------------------------------------
 
-    def suggest_steps(self, goal: str | UUID) -> list[dict[str, Any]]:
+    def suggest_steps(self, goal: str | UUID) -> list[StepSuggestion]:
         """Step templates for chaining under ``goal``, from every plugin that applies to it."""
         g = self._goal(goal)
         c = self._client(g.client_id)
@@ -213,12 +147,20 @@ class PluginCommands:
         if target is None:
             raise Conflict(f"goal {str(g.id)[:8]} was voided; it gets no suggestions")
         return [
-            {**unstructure(s), "plugin": info.name, "plugin_version": info.version}
+            {
+                "title": s.title,
+                "kind": unstructure(s.kind),
+                "description": s.description,
+                "target": s.target,
+                "plugin": info.name,
+                "plugin_version": info.version,
+            }
             for s, info in self.plugins.suggest_steps(target, view)
         ]
 
-    def review_client(self, client: str | UUID) -> dict[str, Any]:
-        """A client's review: alerts, agenda and suggestions, risk items first (not recorded)."""
+    def client_review(self, client: str | UUID) -> ClientReview:
+        """Compute a client's review: alerts, agenda and suggestions, risk items first (nothing
+        is recorded)."""
         c = self._client(client)
         view, _ = self._open_views(c)
         goals = [g for g in view.goals if g.is_open]
@@ -228,19 +170,26 @@ class PluginCommands:
             "client_id": str(c.id),
             "modality": c.modality,
             "items": [
-                {**unstructure(item), "plugin": info.name, "plugin_version": info.version}
+                {
+                    "kind": unstructure(item.kind),
+                    "message": item.message,
+                    "goal_id": item.goal_id,
+                    "risk": item.risk,
+                    "plugin": info.name,
+                    "plugin_version": info.version,
+                }
                 for item, info in ordered
             ],
         }
 
     # -- listings -------------------------------------------------------------------------------
 
-    def list_plugins(self) -> list[dict[str, Any]]:
+    def list_plugins(self) -> list[PluginInfo]:
         """Every plugin the engine tried to load: name, version, status (ok/failed), reason,
         modalities, hooks, rules and attributes."""
-        return [p.as_dict() for p in self.plugins.plugins()]
+        return [cast(PluginInfo, p.as_dict()) for p in self.plugins.plugins()]
 
-    def list_modalities(self) -> list[dict[str, Any]]:
+    def list_modalities(self) -> list[ModalityInfo]:
         """The registered modalities with the plugin that provides each."""
         pm = self.plugins
         return [
@@ -257,15 +206,15 @@ class PluginCommands:
             for m, info in pm.modalities()
         ]
 
-    def show_modality(self, name: str) -> dict[str, Any]:
+    def show_modality(self, name: str) -> ModalityDetail:
         """One modality: its attributes (schema) and its rules, then the rules every goal gets."""
         pm = self.plugins
         m, info = pm.modality(name.strip().lower())
 
-        def rule(r: Any, plugin: Any) -> dict[str, Any]:
+        def rule(r: Any, plugin: Any) -> RuleInfo:
             return {
                 "id": r.id,
-                "severity": r.severity.value,
+                "severity": unstructure(r.severity),
                 "title": r.title,
                 "explanation": r.explanation,
                 "source": r.source,

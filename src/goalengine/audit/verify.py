@@ -1,0 +1,545 @@
+"""``audit verify``: re-derive every link, the sequence and every snapshot from the events.
+
+Every function takes the engine's :class:`~goalengine.store.Store`; reads stream the log in
+pages (never the whole store in memory).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Notification, StoredEvent
+
+from goalengine.audit import feed
+from goalengine.audit.chain import (
+    CHAIN_TABLE,
+    ZERO,
+    keyed,
+    link,
+    recorded_at,
+    seq_digest,
+)
+from goalengine.audit.checkpoints import head, parse_checkpoint, salts
+from goalengine.audit.feed import aggregate_type, chain_rows
+from goalengine.results import (
+    VerifyReport,
+)
+from goalengine.store import Store
+
+MAX_PROBLEMS = 100
+Progress = Callable[[int, int], None]
+
+
+class _Report:
+    def __init__(self) -> None:
+        self.problems: list[dict[str, Any]] = []
+        self.total = 0
+
+    def add(self, kind: str, message: str, **where: Any) -> None:
+        self.total += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append({"kind": kind, "message": message, **where})
+
+
+def _where(
+    seq: int | None, oid: str, version: int, topic: str, notification_id: int | None = None
+) -> dict[str, Any]:
+    return {
+        "position": seq,
+        "aggregate_type": aggregate_type(topic),
+        "aggregate_id": oid,
+        "version": version,
+        "notification_id": notification_id,
+    }
+
+
+def _snapshot_index(store: Store) -> tuple[dict[str, set[int]], dict[str, Any], str | None]:
+    """The versions that have a snapshot, by aggregate; each aggregate's id as the snapshot
+    table stores it (to select them back); the table's name (None: no snapshots)."""
+    recorder: Any = store.app.snapshots.recorder if store.app.snapshots else None
+    if recorder is None:
+        return {}, {}, None
+    name = recorder.events_table_name
+    table = f'"{store.config.schema}"."{name}"' if store.config.kind == "postgres" else name
+    index: dict[str, set[int]] = {}
+    stored_ids: dict[str, Any] = {}
+    for r in store.query(f"SELECT originator_id, originator_version FROM {table}"):
+        oid = r["originator_id"]
+        key = str(oid if isinstance(oid, UUID) else UUID(str(oid)))
+        index.setdefault(key, set()).add(int(r["originator_version"]))
+        stored_ids[key] = oid
+    return index, stored_ids, table
+
+
+_NO_LINK = (0, ZERO)
+
+
+_TIMESTAMP = re.compile(rb'"timestamp":\{"_type_":"datetime_iso","_data_":"([^"]+)"\}')
+
+
+class Verifier:
+    """One pass over the chain and the events, in recording order (see :func:`verify`)."""
+
+    def __init__(self, store: Store, checkpoints: Sequence[tuple[int, str]]) -> None:
+        self.store = store
+        self.mapper = store.app.mapper
+        self.report = _Report()
+        self.salts = salts(store)
+        self.keyed = {owner: keyed(salt) for owner, salt in self.salts.items()}
+        self.snapshots, self.snapshot_ids, self.snapshot_table = _snapshot_index(store)
+        # Replayed states waiting to be compared with their snapshots, a page at a time:
+        # (aggregate id, version, the state encoded as the snapshot would store it, where).
+        self.pending: list[tuple[str, int, bytes, dict[str, Any]]] = []
+        self.last_snapshot = {k: max(v) for k, v in self.snapshots.items()}
+        self.folding: dict[str, Any] = {}
+        self.links: dict[str, tuple[int, str]] = {}  # oid → (version, recomputed link)
+        self.broken: set[str] = set()
+        self.expected_seq = 0
+        self.stored_digest = ZERO  # chain of stored digests (catches edits of the sequence)
+        self.run_digest = ZERO  # recomputed from the events themselves (for checkpoints)
+        self.checkpoints = dict(checkpoints)
+        self.checked: dict[int, bool] = {}
+        self.events = 0
+        self.unreadable = 0
+        self.snapshots_checked = 0
+        self.aggregates: set[str] = set()
+        self.ids: dict[Any, str] = {}  # UUID → its text, converted once per aggregate
+
+    # the merge of the two streams ------------------------------------------------------------
+
+    def run(self, progress: Progress | None) -> None:
+        store, recorder = self.store, self.store.app.recorder
+        top, _, _ = head(store)
+        top_nid = 0
+        done = 0
+        after = 0
+        notifications = PagedNotifications(recorder)
+        while True:
+            rows = chain_rows(store, "seq <= ?", (top,), after)
+            if not rows:
+                break
+            after = int(rows[-1]["seq"])
+            peek, row = notifications.peek, self.row
+            for r in rows:
+                nid = int(r["notification_id"])
+                n = peek()
+                # Events before this row's event that have no chain row: inserted by hand.
+                while n is not None and n.id < nid:
+                    notifications.i += 1
+                    self.unchained(n)
+                    n = peek()
+                if n is not None and n.id == nid:
+                    notifications.i += 1
+                    row(r, n)
+                else:
+                    self.missing(r)
+                if nid > top_nid:
+                    top_nid = nid
+            self.compare_snapshots()
+            done += len(rows)
+            if progress is not None:
+                progress(done, top)
+        # Anything after the head must have been chained by a concurrent writer since.
+        for n in notifications.until(None):
+            found = store.query(
+                f"SELECT seq FROM {{p}}{CHAIN_TABLE} WHERE notification_id = ?", (n.id,)
+            )
+            if not found:
+                self.unchained(n)
+        for pos, digest in self.checkpoints.items():
+            if pos not in self.checked:
+                if pos == 0:
+                    self.checked[0] = digest == ZERO
+                    continue
+                self.checked[pos] = False
+                self.report.add(
+                    "checkpoint",
+                    f"checkpoint at position {pos} is beyond the end of the chain "
+                    f"({self.expected_seq} entries): events were removed (truncated or rolled "
+                    "back) since it was taken",
+                    position=pos,
+                )
+
+    def unchained(self, n: Notification) -> None:
+        oid = str(n.originator_id)
+        self.report.add(
+            "inserted",
+            f"{aggregate_type(n.topic)} {oid[:8]} version {n.originator_version} is in the event "
+            "log but not in the integrity chain: it was inserted outside goalengine",
+            **_where(None, oid, n.originator_version, n.topic, n.id),
+        )
+
+    def missing(self, r: dict[str, Any]) -> None:
+        oid, version, seq = r["originator_id"], int(r["originator_version"]), int(r["seq"])
+        self.sequence(r, seq)
+        self.report.add(
+            "deleted",
+            f"{aggregate_type(r['topic'])} {oid[:8]} version {version} (position {seq}) is in "
+            "the integrity chain but missing from the event log: it was deleted or moved",
+            **_where(seq, oid, version, r["topic"], int(r["notification_id"])),
+        )
+        self.links[oid] = (version, str(r["link"]))
+
+    def sequence(self, r: dict[str, Any], seq: int, *, counted: bool = False) -> str:
+        """Check the position and the stored sequence digest; returns the stored digest.
+
+        ``counted``: the caller has already advanced :attr:`expected_seq` for this row."""
+        if not counted:
+            self.expected_seq += 1
+        if seq != self.expected_seq:
+            self.report.add(
+                "sequence",
+                f"the chain jumps from position {self.expected_seq - 1} to {seq}: "
+                f"{seq - self.expected_seq} entr(y/ies) removed",
+                position=seq,
+            )
+            self.expected_seq = seq
+        stored = seq_digest(self.stored_digest, seq, r["link"])
+        if stored != r["digest"]:
+            self.report.add(
+                "sequence",
+                f"the sequence digest at position {seq} does not follow from the one before: "
+                "the chain was edited",
+                **_where(seq, r["originator_id"], int(r["originator_version"]), r["topic"]),
+            )
+        self.stored_digest = r["digest"]
+        return stored
+
+    def row(self, r: dict[str, Any], n: Notification) -> None:
+        # The hot path: every check is a comparison; messages are built only for problems.
+        seq, oid, version, topic = r["seq"], r["originator_id"], r["originator_version"], r["topic"]
+        self.events += 1
+        self.aggregates.add(oid)
+        in_step = self.run_digest == self.stored_digest
+        # The position and the stored sequence digest (see :meth:`sequence`, inlined).
+        self.expected_seq += 1
+        if seq != self.expected_seq:
+            stored = self.sequence(r, seq, counted=True)
+        else:
+            stored_digest = r["digest"]
+            stored = seq_digest(self.stored_digest, seq, r["link"])
+            if stored != stored_digest:
+                stored = self.sequence(r, seq, counted=True)
+            self.stored_digest = stored_digest
+        text_id = self.ids.get(n.originator_id)
+        if text_id is None:
+            text_id = self.ids[n.originator_id] = str(n.originator_id)
+        if n.originator_version != version or n.topic != topic or text_id != oid:
+            self.problem(
+                "moved",
+                f"position {seq} should hold {aggregate_type(topic)} {oid[:8]} version "
+                f"{version} but the event log has {aggregate_type(n.topic)} "
+                f"{str(n.originator_id)[:8]} version {n.originator_version} there: events were "
+                "swapped or moved",
+                r,
+                n,
+            )
+        # Content: the salted digest of the bytes actually stored.
+        keyed = self.keyed.get(r["owner"])
+        if keyed is None:
+            self.unreadable += 1
+            content = r["content"]  # salt destroyed (erasure): the chain still checks
+        else:
+            h = keyed.copy()
+            h.update(n.state)
+            content = h.hexdigest()
+            if content != r["content"] and oid not in self.broken:
+                self.broken.add(oid)
+                self.problem(
+                    "edited",
+                    f"{aggregate_type(topic)} {oid[:8]} version {version} (position {seq}) "
+                    "was edited after it was recorded: its content does not match its digest",
+                    r,
+                    n,
+                )
+        # The link, from the previous recomputed link of the same aggregate.
+        prev_version, prev_link = self.links.get(oid, _NO_LINK)
+        if prev_version != version - 1 and oid not in self.broken:
+            self.broken.add(oid)
+            self.problem(
+                "gap",
+                f"{aggregate_type(topic)} {oid[:8]} jumps from version {prev_version} to "
+                f"{version}: version(s) missing",
+                r,
+                n,
+            )
+        lk = link(prev_link, oid, version, topic, r["recorded_at"], content)
+        if lk != r["link"]:
+            if oid not in self.broken:
+                self.broken.add(oid)
+                self.problem(
+                    "link",
+                    f"{aggregate_type(topic)} {oid[:8]} version {version} (position {seq}): its "
+                    "link does not follow from the previous one: the chain was edited",
+                    r,
+                    n,
+                )
+            self.run_digest = seq_digest(self.run_digest, seq, lk)
+        elif in_step:
+            self.run_digest = stored  # same link, same previous digest: same digest
+        else:
+            self.run_digest = seq_digest(self.run_digest, seq, lk)
+        self.links[oid] = (version, lk)
+        if seq in self.checkpoints:
+            ok = self.checkpoints[seq] == self.run_digest
+            self.checked[seq] = ok
+            if not ok:
+                self.report.add(
+                    "checkpoint",
+                    f"the first {seq} entries no longer hash to the checkpoint taken at "
+                    f"position {seq}: something at or before it was changed, even if every "
+                    "later link was recomputed",
+                    position=seq,
+                )
+        if oid in self.snapshots:
+            self.fold(r, n)
+        else:
+            self.check_time(r, n)
+
+    def problem(self, kind: str, message: str, r: dict[str, Any], n: Notification) -> None:
+        where = _where(
+            int(r["seq"]), r["originator_id"], int(r["originator_version"]), n.topic, n.id
+        )
+        self.report.add(kind, message, **where)
+
+    def check_time(self, r: dict[str, Any], n: Notification) -> None:
+        """The event's own recording time equals the chained one (read without a full decode)."""
+        found = _TIMESTAMP.search(n.state, 0, 160)
+        if found is None:
+            try:
+                event: Any = self.mapper.to_domain_event(n)
+            except Exception:
+                self.unreadable += 1
+                return
+            at = recorded_at(event.timestamp)
+        else:
+            at = found.group(1).decode()
+            if at != r["recorded_at"]:
+                try:
+                    at = recorded_at(datetime.fromisoformat(at))
+                except ValueError:
+                    at = ""
+        self.time_matches(at, r, n)
+
+    def time_matches(self, at: str, r: dict[str, Any], n: Notification) -> None:
+        oid = r["originator_id"]
+        if at != r["recorded_at"] and oid not in self.broken:
+            self.broken.add(oid)
+            self.problem(
+                "edited",
+                f"{aggregate_type(n.topic)} {oid[:8]} version {r['originator_version']}: its "
+                "recording time differs from the one in the chain",
+                r,
+                n,
+            )
+
+    def fold(self, r: dict[str, Any], n: Notification) -> None:
+        """Replay an aggregate that has snapshots, comparing each snapshot on the way."""
+        oid, version = r["originator_id"], int(r["originator_version"])
+        try:
+            event: Any = self.mapper.to_domain_event(n)
+        except Exception:
+            self.unreadable += 1
+            return
+        self.time_matches(recorded_at(event.timestamp), r, n)
+        try:
+            aggregate = event.mutate(self.folding.get(oid))
+        except Exception as e:
+            self.problem(
+                "replay",
+                f"{aggregate_type(n.topic)} {oid[:8]} version {version} cannot be replayed: "
+                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}",
+                r,
+                n,
+            )
+            self.snapshots.pop(oid)
+            return
+        self.folding[oid] = aggregate
+        if version in self.snapshots[oid]:
+            # Encoded now (the aggregate folds on), compared with the stored snapshot at the end
+            # of the page: one query for the page's snapshots instead of one each.
+            transcoder: Any = self.mapper.transcoder
+            state = transcoder.encode(Snapshot.take(aggregate).state)
+            self.pending.append(
+                (oid, version, state, _where(int(r["seq"]), oid, version, n.topic, n.id))
+            )
+        if version >= self.last_snapshot[oid]:
+            # Past its last snapshot: nothing more to compare for this aggregate.
+            self.folding.pop(oid, None)
+            self.snapshots.pop(oid, None)
+
+    def compare_snapshots(self) -> None:
+        """Compare the pending replayed states with their stored snapshots."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        stored: dict[tuple[str, int], dict[str, Any]] = {}
+        for i in range(0, len(pending), 100):
+            batch = pending[i : i + 100]
+            match = " OR ".join(["(originator_id = ? AND originator_version = ?)"] * len(batch))
+            params = [x for oid, v, _, _ in batch for x in (self.snapshot_ids[oid], v)]
+            for row in self.store.query(
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {self.snapshot_table} WHERE {match}",
+                params,
+            ):
+                oid = row["originator_id"]
+                key = str(oid if isinstance(oid, UUID) else UUID(str(oid)))
+                stored[key, int(row["originator_version"])] = row
+        for oid, version, state, where in pending:
+            self.snapshot(state, stored.get((oid, version)), where)
+
+    def snapshot(self, state: bytes, row: dict[str, Any] | None, where: dict[str, Any]) -> None:
+        """Whether the stored snapshot ``row`` holds the replayed ``state`` (as encoded)."""
+        oid, version = where["aggregate_id"], where["version"]
+        self.snapshots_checked += 1
+        if row is not None and holds(bytes(row["state"]), state):
+            return
+        transcoder: Any = self.mapper.transcoder
+        replayed = json.loads(state)
+        try:
+            assert row is not None
+            found = json.loads(bytes(row["state"]))["state"]  # as stored: plain JSON
+        except Exception:
+            found = None
+        if found != replayed:
+            try:  # stored by an older class version: compare after upcasting
+                assert row is not None
+                snap: Any = self.mapper.to_domain_event(
+                    StoredEvent(
+                        originator_id=UUID(oid),
+                        originator_version=version,
+                        topic=str(row["topic"]),
+                        state=bytes(row["state"]),
+                    )
+                )
+                found = json.loads(transcoder.encode(upcast_snapshot_state(snap)))
+            except Exception:
+                found = None
+        if found != replayed:
+            self.report.add(
+                "snapshot",
+                f"the snapshot of {where['aggregate_type']} {oid[:8]} at version {version} "
+                "differs from the state replayed from its events",
+                **where,
+            )
+
+
+def upcast_snapshot_state(snapshot: Any) -> dict[str, Any]:
+    """A stored snapshot's state as the current aggregate class keeps it: the upcasters that
+    eventsourcing runs when it loads the snapshot (``upcast_vN_vN+1``), run here on its state."""
+    from eventsourcing.utils import resolve_topic
+
+    cls = resolve_topic(snapshot.topic)
+    state = dict(snapshot.state)
+    version = state.pop("class_version", 1)
+    target = getattr(cls, "class_version", 1)
+    while version < target:
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+    if target > 1:
+        state["class_version"] = target
+    return state
+
+
+def holds(stored: bytes, state: bytes) -> bool:
+    """Whether the stored snapshot ``stored`` is a JSON object whose ``"state"`` is exactly
+    ``state`` (as encoded): ``{…,"state":STATE}``, as the store writes it, checked without
+    parsing the (large) state twice. False only means "compare the decoded JSON instead"."""
+    suffix = b',"state":' + state + b"}"
+    if not stored.endswith(suffix):
+        return False
+    # The rest must be a JSON object of its own: then ``"state"`` is a top-level member (the
+    # last, so the one a JSON reader keeps) and nothing in the rest can enclose it.
+    try:
+        head = json.loads(stored[: len(stored) - len(suffix)] + b"}")
+    except ValueError:
+        return False
+    return isinstance(head, dict) and bool(head)
+
+
+class PagedNotifications:
+    """The event log in notification order, read a page at a time, consumed by id."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.page: list[Notification] = []
+        self.i = 0
+        self.next_start = 1
+        self.done = False
+
+    def peek(self) -> Notification | None:
+        """The next notification, not consumed (``self.i += 1`` consumes it)."""
+        if self.i < len(self.page):
+            return self.page[self.i]
+        return self._peek()
+
+    def _peek(self) -> Notification | None:
+        if self.i >= len(self.page):
+            if self.done:
+                return None
+            self.page = list(
+                self.recorder.select_notifications(start=self.next_start, limit=feed.PAGE)
+            )
+            self.i = 0
+            if not self.page:
+                self.done = True
+                return None
+            self.next_start = self.page[-1].id + 1
+        return self.page[self.i]
+
+    def until(self, nid: int | None) -> Iterator[Notification]:
+        """Consume and yield every notification with id ≤ ``nid`` (all when None)."""
+        while True:
+            n = self._peek()
+            if n is None or (nid is not None and n.id > nid):
+                return
+            self.i += 1
+            yield n
+
+    def take(self, nid: int) -> Notification | None:
+        n = self._peek()
+        if n is not None and n.id == nid:
+            self.i += 1
+            return n
+        return None
+
+
+def verify(
+    store: Store,
+    checkpoints: Sequence[str] = (),
+    key: bytes | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check every aggregate's chain, the sequence, every snapshot and the given checkpoints.
+
+    Returns a report: ``ok``, counts, ``head`` (the checkpoint now), ``problems`` (the first
+    :data:`MAX_PROBLEMS`, in recording order) and ``first_problem``.
+    """
+    parsed = [parse_checkpoint(c, key) for c in checkpoints]
+    v = Verifier(store, parsed)
+    v.run(progress)
+    pos, digest, _ = head(store)
+    meta = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM {p}goalengine_meta")}
+    problems = v.report.problems
+    return {
+        "ok": v.report.total == 0,
+        "events": v.events,
+        "aggregates": len(v.aggregates),
+        "snapshots_checked": v.snapshots_checked,
+        "unreadable": v.unreadable,
+        "head": f"{pos}:{digest}",
+        "checkpoints": [
+            {"checkpoint": f"{p}:{d}", "ok": v.checked.get(p, False)} for p, d in parsed
+        ],
+        "chain_backfilled_at": meta.get("chain_backfilled_at"),
+        "problem_count": v.report.total,
+        "first_problem": problems[0] if problems else None,
+        "problems": problems,
+    }

@@ -1,0 +1,208 @@
+"""The auditor's operations: the feeds, checkpoints, verify, export, audited reads, replay.
+
+The logic lives in :mod:`goalengine.audit`; this area resolves ids, parses times, records the
+access of each audited read (an ``AuditAccess`` event, chained like every other) and delegates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
+
+from goalengine.audit.access import AuditAccess
+from goalengine.engine.core import ActorLike
+from goalengine.engine.goal_reads import GoalReadsArea
+from goalengine.engine.goals import GoalsArea
+from goalengine.errors import InvalidInput, NotFound, StoreError
+from goalengine.results import (
+    CheckpointResult,
+    ClientDetail,
+    ClientState,
+    ExportManifest,
+    FeedEntry,
+    GoalState,
+    HistoryEntry,
+    ReplaySummary,
+    StoreEvent,
+    VerifyReport,
+)
+from goalengine.values import Actor
+from goalengine.when import parse_when
+
+
+class AuditArea(GoalsArea, GoalReadsArea):
+    """Audit trail reads, verification and exports (every audited read is itself recorded)."""
+
+    def audit_log(
+        self,
+        *,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        actor: str | None = None,
+        client: str | UUID | None = None,
+        access: bool = False,
+    ) -> Iterator[FeedEntry]:
+        """The store-wide feed of events (``access``: of audited reads and exports), oldest
+        first, streamed in pages; filters combine. To follow the store, use :meth:`events`."""
+        from goalengine.audit import feed as feeds
+
+        return feeds.feed(
+            self._store,
+            since=None if since is None else parse_when(since, end_of_day=False),
+            until=None if until is None else parse_when(until, end_of_day=True),
+            actor=actor,
+            client=None if client is None else self._read.resolve("client", client),
+            access=access,
+        )
+
+    def events(self, *, after: int = 0, limit: int = 1000) -> list[StoreEvent]:
+        """The next ``limit`` (1 to 1000) events after store position ``after``, in store order.
+
+        Positions (``seq``) have no gaps and are committed in order, so a consumer that keeps
+        the last ``seq`` it handled and asks for what follows sees every event exactly once, in
+        order, however many writers run. Audit accesses are included (``aggregate_type``
+        ``access``). Each entry: ``seq``, ``aggregate_type``, ``aggregate_id``, ``client_id``,
+        ``version``, ``event``, ``recorded_at``, ``actor`` and the event's own fields under
+        ``data``."""
+        from goalengine.audit import feed as feeds
+
+        for name, value, low, high in (("after", after, 0, None), ("limit", limit, 1, 1000)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"{name} is a whole number, not {value!r}")
+            if value < low or (high is not None and value > high):
+                raise InvalidInput(f"{name} is {low} to {high or 'any'}, not {value}")
+        return feeds.event_feed(self._store, after=after, limit=limit)
+
+    def checkpoint(self, *, key: bytes | None = None) -> CheckpointResult:
+        """The store's position and digest now (``POS:DIGEST``), HMAC-signed with ``key``."""
+        from goalengine.audit import checkpoints
+
+        return checkpoints.checkpoint(self._store, key)
+
+    def verify(
+        self,
+        *,
+        checkpoints: Sequence[str] = (),
+        key: bytes | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> VerifyReport:
+        """Check the integrity chain, the sequence, every snapshot and ``checkpoints``.
+
+        Returns a report (``ok``, counts, ``problems``, ``first_problem``); ``progress(done,
+        total)`` is called after each page.
+        """
+        from goalengine.audit import verify as verification
+
+        return verification.verify(self._store, checkpoints, key, progress)
+
+    def export(
+        self,
+        out: str | Path,
+        *,
+        client: str | UUID | None = None,
+        since: datetime | date | str | None = None,
+        actor: ActorLike = None,
+    ) -> ExportManifest:
+        """Write an export (JSON Lines, manifest first) to ``out``; the export is itself
+        recorded in the access log. Returns the manifest."""
+        from goalengine import __version__
+        from goalengine.audit import export as exports
+
+        client_id = None if client is None else self._read.resolve("client", client)
+        moment = None if since is None else parse_when(since, end_of_day=False, what="--since")
+        path = Path(out)
+        manifest = exports.export(
+            self._store,
+            path,
+            client=client_id,
+            since=moment,
+            engine_version=__version__,
+            exported_by=str(self._who(actor)),
+        )
+        detail = {
+            "file": str(path.resolve()),
+            "events": manifest["counts"]["events"],
+            "since": manifest["scope"]["since"],
+            "checkpoint": manifest["checkpoint"],
+        }
+        try:
+            self._record_access("export", str(client_id or "store"), detail, self._who(actor))
+        except BaseException:
+            path.unlink(missing_ok=True)  # an export that is not logged is not handed out
+            raise
+        return manifest
+
+    def audit_history(self, ref: str | UUID, *, actor: ActorLike = None) -> list[HistoryEntry]:
+        """A goal's or client's full history, recorded in the access log."""
+        kind, oid = self._read.kind_of(ref)
+        entries = self.history(oid) if kind == "goal" else self.client_history(oid)
+        detail = {"type": kind, "events": len(entries)}
+        self._record_access("history", str(oid), detail, self._who(actor))
+        return entries
+
+    def audit_show(
+        self,
+        ref: str | UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | date | str | None = None,
+        actor: ActorLike = None,
+    ) -> GoalState | ClientDetail | ClientState:
+        """A goal's or client's state at a version or moment, recorded in the access log."""
+        kind, oid = self._read.kind_of(ref)
+        moment = None if as_of is None else parse_when(as_of, end_of_day=True, what="--as-of")
+        state: GoalState | ClientDetail | ClientState
+        if kind == "goal":
+            state = self.get_goal(oid, version=version, as_of=moment)
+        elif version is not None:
+            if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+                raise InvalidInput("versions are whole numbers starting at 1")
+            current = self._client(oid)
+            if version > current.version:
+                raise NotFound(
+                    f"client {str(oid)[:8]} has {current.version} version(s); there is no "
+                    f"version {version}"
+                )
+            state = self._client(oid, version=version).state()
+        else:
+            state = self.get_client(oid, as_of=moment)
+        detail = {
+            "type": kind,
+            "version": version,
+            "as_of": moment.isoformat() if moment else None,
+            "shown_version": state["version"],
+        }
+        self._record_access("show", str(oid), detail, self._who(actor))
+        return state
+
+    def _record_access(
+        self, action: str, subject: str, detail: dict[str, Any], actor: Actor
+    ) -> None:
+        """Record an audited read or export (an AuditAccess event, linked into the chain)."""
+        access = AuditAccess(
+            action, subject, {k: v for k, v in detail.items() if v is not None}, actor
+        )
+        try:
+            self._store.app.save(access)
+        except PersistenceError as e:
+            raise StoreError(f"cannot record the access in {self.store_url}: {e}") from e
+
+    @staticmethod
+    def replay(
+        path: str | Path,
+        *,
+        ref: str | None = None,
+        as_of: datetime | date | str | None = None,
+        checkpoints: Sequence[str] = (),
+        key: bytes | None = None,
+    ) -> ReplaySummary | GoalState | ClientState:
+        """Verify an export file and rebuild state from it alone (no store needed): one
+        aggregate's state with ``ref``, else a summary with every goal's and client's state."""
+        from goalengine.audit import export as exports
+
+        return exports.replay_file(Path(path), ref, as_of, checkpoints, key)

@@ -1,0 +1,175 @@
+"""Clients: registering, revising, sessions, and reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, overload
+from uuid import UUID
+
+from goalengine.aggregates import Client
+from goalengine.aggregates.client import check_name, check_review_every, check_values
+from goalengine.audit.entries import history_entry
+from goalengine.engine.core import ActorLike, EngineCore
+from goalengine.engine.series import SeriesQuery, series_query
+from goalengine.errors import InvalidInput, NotFound
+from goalengine.results import (
+    ClientAsOf,
+    ClientDetail,
+    ClientEntry,
+    ClientRevised,
+    ClientState,
+    HistoryEntry,
+    Order,
+    SessionRecorded,
+    SessionRow,
+)
+from goalengine.serialization import unstructure
+from goalengine.when import not_future, parse_day
+
+
+class ClientsArea(EngineCore):
+    """Commands and queries on clients."""
+
+    def add_client(
+        self,
+        name: str,
+        *,
+        modality: str | None = None,
+        values: Sequence[str] = (),
+        review_every: int = 4,
+        actor: ActorLike = None,
+    ) -> ClientState:
+        """Register a client with their top 1-3 values in rank order."""
+        client = Client(
+            name=check_name(name),
+            modality=self._check_modality(modality),
+            values=check_values(values),
+            review_every=check_review_every(review_every),
+            actor=self._who(actor),
+            findings=(),
+        )
+        self._save(client)
+        return client.state()
+
+    def revise_client(
+        self,
+        client: str | UUID,
+        *,
+        reason: str,
+        name: str | None = None,
+        modality: str | None = None,
+        values: Sequence[str] | None = None,
+        review_every: int | None = None,
+        actor: ActorLike = None,
+    ) -> ClientRevised:
+        """Change a client's name, modality, values or review cadence, with a reason."""
+        c = self._client(client)
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("name", name),
+                ("modality", modality),
+                ("values", values),
+                ("review_every", review_every),
+            )
+            if value is not None
+        }
+        if not changes:
+            raise InvalidInput(
+                "nothing to revise: give --name, --modality, --value or --review-every"
+            )
+        if modality and modality.strip().lower() != c.modality:
+            self._check_modality(modality)
+        diff = c.revise(changes, reason, self._who(actor))
+        self._save(c)
+        return {**c.state(), "changes": [unstructure(d) for d in diff]}
+
+    def record_session(
+        self,
+        client: str | UUID,
+        *,
+        on: date | str | None = None,
+        number: int | None = None,
+        actor: ActorLike = None,
+    ) -> SessionRecorded:
+        """Record a session with the client (numbered in order; ``on`` defaults to today)."""
+        c = self._client(client)
+        day = not_future(parse_day(on, "session date"), "session date") or parse_day("today")
+        assert day is not None
+        known = (
+            isinstance(number, int)
+            and not isinstance(number, bool)
+            and self._read.has_session(c.id, number)
+        )
+        session = c.record_session(day, self._who(actor), number, known=known)
+        self._save(c)
+        return {
+            "client_id": str(c.id),
+            "number": session.number,
+            "on": session.on.isoformat(),
+            "review_due": c.review_due,
+        }
+
+    @overload
+    def get_client(self, client: str | UUID, *, as_of: None = None) -> ClientDetail: ...
+
+    @overload
+    def get_client(self, client: str | UUID, *, as_of: datetime | date | str) -> ClientAsOf: ...
+
+    def get_client(
+        self, client: str | UUID, *, as_of: datetime | date | str | None = None
+    ) -> ClientDetail | ClientAsOf:
+        """A client's state with their goals in tree order; ``as_of`` (a date or date-time)
+        gives the state current then, with each of their goals as it stood at that moment."""
+        if as_of is not None:
+            return self._client_as_of(client, as_of)
+        c = self._client(client)
+        return {**c.state(), "goals": self._read.goal_tree(client=c.id)}
+
+    def _client_as_of(self, client: str | UUID, as_of: datetime | date | str) -> ClientAsOf:
+        from goalengine.audit import asof
+
+        client_id = self._read.resolve("client", client)
+        moment, version = asof.moment_and_version(self._store, client_id, "client", as_of)
+        state = self._client(client_id, version=version).state()
+        docs = []
+        for doc in self._read.goal_tree(client=client_id, include_voided=True):
+            v = asof.version_at(self._store, UUID(doc["id"]), moment)
+            if v is not None:
+                docs.append(self._goal(doc["id"], version=v).state())
+        return {**state, "goals": asof.goals_then(docs), "as_of": moment.isoformat()}
+
+    def list_clients(self) -> list[ClientEntry]:
+        """Every client, from the read model, with counts of their goals by status."""
+        return self._read.clients()
+
+    def client_history(self, client: str | UUID) -> list[HistoryEntry]:
+        """Every event of a client in order: version, type, recorded time, actor, what changed."""
+        c_id = self._read.resolve("client", client)
+        events = list(self._store.app.events.get(c_id))
+        if not events:
+            raise NotFound(f"no client with id {c_id}", id=str(c_id))
+        if not isinstance(events[0], Client.Event):
+            raise NotFound(f"{c_id} is not a client", id=str(c_id))
+        return [history_entry(e) for e in events]
+
+    def sessions(
+        self,
+        client: str | UUID,
+        *,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        limit: int | None = None,
+        after: int | None = None,
+        order: Order = "newest",
+    ) -> list[SessionRow]:
+        """A client's sessions from the read model, newest first (``order="oldest"``: oldest
+        first); ``since``/``until`` are days (both included), ``after`` a version cursor."""
+        c_id = self._read.resolve("client", client)
+        if self._read.doc("client", c_id) is None:
+            raise NotFound(f"no client with id {c_id}", id=str(c_id))
+        query: SeriesQuery = series_query(
+            since=since, until=until, limit=limit, after=after, order=order
+        )
+        return self._read.sessions(c_id, **query)

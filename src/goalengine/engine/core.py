@@ -1,0 +1,205 @@
+"""The engine's core: opening the store, loading, saving and id lookup, and the rule check.
+
+Every area of :class:`goalengine.GoalEngine` (clients, goals, rules, audit, admin) is a subclass of
+:class:`EngineCore` and does get → decide → save through the few methods here: ``_goal`` and
+``_client`` load an aggregate, the aggregate decides, ``_save`` records everything changed in one
+transaction (events, read-model rows and chain links together), and ``_evaluate`` asks the
+modality rules before anything is decided.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from goalengine.aggregates import Client, Goal
+from goalengine.config import parse_store_url
+from goalengine.errors import ConcurrentWrite, GoalEngineError, NotFound, StoreError
+from goalengine.modalities.manager import PluginManager
+from goalengine.modalities.types import ClientView
+from goalengine.modalities.views import client_view, view_from_doc, view_from_spec
+from goalengine.readmodels import ReadModels, rebuild
+from goalengine.store import FORMAT_VERSION, Store
+from goalengine.values import Actor, Finding, GoalSpec, Role, Status
+
+ActorLike = Actor | str | None
+
+#: The rule action each status change is checked as.
+ACTIONS = {
+    Status.PAUSED: "pause",
+    Status.ACTIVE: "resume",
+    Status.ACHIEVED: "achieve",
+    Status.ABANDONED: "abandon",
+    Status.VOIDED: "void",
+}
+
+
+def default_actor() -> Actor:
+    """``therapist:`` + the operating-system user name."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # pragma: no cover - no user name on this platform
+        user = "unknown"
+    return Actor(Role.THERAPIST, user or "unknown")
+
+
+def as_actor(value: ActorLike) -> Actor | None:
+    if value is None or isinstance(value, Actor):
+        return value
+    return Actor.parse(value)
+
+
+class EngineCore:
+    """The store, the read models, the plugins and get → decide → save."""
+
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        actor: ActorLike = None,
+        plugins: PluginManager | None = None,
+    ) -> None:
+        from goalengine.config import data_dir, default_store_url
+
+        url = store or default_store_url()
+        config = parse_store_url(url)
+        if store is None and config.path is not None:
+            data_dir().mkdir(parents=True, exist_ok=True)
+        self.actor: Actor = as_actor(actor) or default_actor()
+        self.store_url = config.display
+        self._store = Store(config)
+        self._read = ReadModels(self._store)
+        # None: the installed plugins (entry points, GOALENGINE_PLUGINS), loaded on first use.
+        self._plugin_manager = plugins
+        if self._store.upgraded_from is not None:
+            self._upgrade_read_models()
+
+    def _upgrade_read_models(self) -> None:
+        """A store of format 2 kept every rating in the goal's row: rebuild the read models
+        from the events (the series tables are new), then record the current format."""
+        try:
+            rebuild(self._store)
+            self._store.set_format(FORMAT_VERSION)
+        except BaseException:
+            self._store.close()
+            raise
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- acting ---------------------------------------------------------------------------------
+
+    def _who(self, actor: ActorLike) -> Actor:
+        return as_actor(actor) or self.actor
+
+    def _save(self, *aggregates: Any) -> None:
+        """Record the pending events of ``aggregates`` with their read-model rows, atomically."""
+        # The version each aggregate had before this command's events (0: new).
+        had = {str(a.id): a.version - len(a.pending_events) for a in aggregates}
+        try:
+            self._store.app.save(*aggregates)
+        except IntegrityError as e:
+            versions = had
+            raise ConcurrentWrite(
+                "someone else changed this record at the same moment; nothing was saved, "
+                "run the command again",
+                aggregates=versions,
+            ) from e
+        except PersistenceError as e:
+            raise StoreError(f"cannot write to store {self.store_url}: {e}") from e
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def _load(self, kind: str, cls: type[Any], oid: UUID, version: int | None) -> Any:
+        try:
+            found: Any = self._store.app.repository.get(oid, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {kind} with id {oid}", id=str(oid)) from None
+        if not isinstance(found, cls):
+            raise NotFound(f"{oid} is not a {kind}", id=str(oid))
+        return found
+
+    def _goal(self, ref: str | UUID, version: int | None = None) -> Goal:
+        goal: Goal = self._load("goal", Goal, self._read.resolve("goal", ref), version)
+        return goal
+
+    def _client(self, ref: str | UUID, version: int | None = None) -> Client:
+        client: Client = self._load("client", Client, self._read.resolve("client", ref), version)
+        return client
+
+    # -- plugins and rules ----------------------------------------------------------------------
+
+    @property
+    def plugins(self) -> PluginManager:
+        """The plugin manager (loaded on first use; ``GoalEngine(plugins=...)`` overrides it)."""
+        if self._plugin_manager is None:
+            from goalengine.modalities.manager import make_manager
+
+            self._plugin_manager = make_manager()
+        return self._plugin_manager.load()
+
+    def _check_modality(self, modality: str | None) -> str | None:
+        """The normalised modality name, refused unless a loaded plugin provides it."""
+        name = (modality or "").strip().lower()
+        return self.plugins.check_modality(name) if name else None
+
+    def _client_view(self, client: Client, exclude: str | None = None) -> ClientView:
+        docs = self._read.docs("goal", "client_id = ?", (str(client.id),))
+        return client_view(client.state(), docs, exclude)
+
+    def _evaluate(
+        self,
+        action: str,
+        spec: GoalSpec,
+        client: Client,
+        *,
+        goal: Goal | None = None,
+        to: Status | None = None,
+        parent: Goal | None = None,
+    ) -> tuple[Finding, ...]:
+        """The findings of every rule that applies to a goal about to be created, revised or
+        moved to ``to``. Raises :class:`~goalengine.errors.RuleViolation` when one is an error;
+        the warnings and suggestions returned are stored in the event."""
+        if to is not None:
+            action = ACTIONS[to]
+        inherited = goal.spec.modality if goal else (parent.spec.modality if parent else None)
+        if spec.modality and spec.modality != inherited:
+            # A modality the user just gave: unknown → InvalidInput listing the known ones. A
+            # modality the goal already had and whose plugin is gone → PluginError (dispatch).
+            self._check_modality(spec.modality)
+        docs = self._read.docs("goal", "client_id = ?", (str(client.id),))
+        by_id = {d["id"]: d for d in docs}
+        steps = [
+            view_from_doc(by_id[str(s)], client.modality, by_id)
+            for s in (goal.steps if goal else ())
+            if str(s) in by_id
+        ]
+        parent_id = goal.parent_id if goal else (parent.id if parent else None)
+        view = view_from_spec(
+            spec,
+            client_id=str(client.id),
+            client_modality=client.modality,
+            goal_id=str(goal.id) if goal else None,
+            status=to or (goal.status if goal else Status.ACTIVE),
+            parent_id=str(parent_id) if parent_id else None,
+            steps=steps,
+            created_at=goal.created_on if goal else None,
+            updated_at=goal.modified_on if goal else None,
+        )
+        exclude = str(goal.id) if goal else None
+        return self.plugins.evaluate(view, client_view(client.state(), docs, exclude), action)
+
+
+__all__ = ["ActorLike", "EngineCore", "GoalEngineError", "as_actor", "default_actor"]

@@ -1,0 +1,358 @@
+"""Goals: creating and chaining them, rating, revising, reviewing and moving them on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from goalengine.aggregates import Client, Goal
+from goalengine.engine.clients import ClientsArea
+from goalengine.engine.core import ActorLike
+from goalengine.errors import InvalidInput
+from goalengine.results import (
+    AuthorshipName,
+    DomainName,
+    GoalChanged,
+    GoalReviewed,
+    GoalRevised,
+    GoalState,
+    HorizonName,
+    KindName,
+    OutcomeName,
+    RaterName,
+    RatingRow,
+)
+from goalengine.serialization import unstructure
+from goalengine.values import (
+    RATER_ROLES,
+    Authorship,
+    Domain,
+    GoalSpec,
+    Horizon,
+    Kind,
+    ReviewOutcome,
+    Role,
+    ScaleAnchors,
+    Status,
+    Target,
+    parse_enum,
+)
+from goalengine.when import not_future, parse_day
+
+
+class GoalsArea(ClientsArea):
+    """Commands on goals (their queries are in :mod:`goalengine.engine.goal_reads`)."""
+
+    # -- create and chain -----------------------------------------------------------------------
+
+    def create_goal(
+        self,
+        client: str | UUID,
+        title: str,
+        *,
+        horizon: Horizon | HorizonName,
+        kind: Kind | KindName,
+        domains: Iterable[Domain | DomainName],
+        description: str | None = None,
+        values: Sequence[str] = (),
+        target: Target | str | None = None,
+        due: date | str | None = None,
+        parent: str | UUID | None = None,
+        position: int | None = None,
+        anchor_low: str | None = None,
+        anchor_high: str | None = None,
+        authorship: Authorship | AuthorshipName = Authorship.CO_CREATED,
+        client_agreed: bool = True,
+        modality: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        actor: ActorLike = None,
+    ) -> GoalChanged:
+        """Create a goal; with ``parent`` it is chained as a step of that long-term goal.
+
+        ``position`` (1-based) places the step among the parent's steps; the default is last.
+        """
+        c = self._client(client)
+        spec = GoalSpec(
+            **self._spec_changes(
+                c,
+                {
+                    "title": title,
+                    "horizon": horizon,
+                    "kind": kind,
+                    "domains": domains,
+                    "description": description,
+                    "values": values,
+                    "target": target,
+                    "due": due,
+                    "anchors": ScaleAnchors(anchor_low, anchor_high),
+                    "authorship": authorship,
+                    "client_agreed": client_agreed,
+                    "modality": modality,
+                    "attributes": attributes or {},
+                },
+            )
+        )
+        who = self._who(actor)
+        parent_goal = self._goal(parent) if parent is not None else None
+        if parent_goal is not None and parent_goal.client_id != c.id:
+            raise InvalidInput(
+                f"goal {str(parent_goal.id)[:8]} belongs to another client; a step shares its "
+                "parent's client"
+            )
+        if parent_goal is None and position is not None:
+            raise InvalidInput("--position places a step; it needs --parent")
+        findings = self._evaluate("create", spec, c, parent=parent_goal)
+        goal = Goal(
+            client_id=c.id,
+            spec=spec,
+            parent_id=parent_goal.id if parent_goal else None,
+            actor=who,
+            findings=findings,
+        )
+        if parent_goal is None:
+            self._save(goal)
+        else:
+            parent_goal.chain(goal.id, None if position is None else position - 1, who)
+            self._save(goal, parent_goal)
+        return {**goal.state(), "findings": [unstructure(f) for f in findings]}
+
+    def chain(
+        self,
+        goal: str | UUID,
+        title: str,
+        *,
+        position: int | None = None,
+        kind: Kind | KindName | None = None,
+        domains: Iterable[Domain | DomainName] | None = None,
+        description: str | None = None,
+        target: Target | str | None = None,
+        due: date | str | None = None,
+        anchor_low: str | None = None,
+        anchor_high: str | None = None,
+        actor: ActorLike = None,
+    ) -> GoalChanged:
+        """Add a short-term step under a long-term goal (at 1-based ``position``, default last).
+
+        The step inherits the parent's domains (unless given), values, authorship, agreement,
+        modality and modality attributes; both goals are saved in one transaction.
+        """
+        parent = self._goal(goal)
+        return self.create_goal(
+            parent.client_id,
+            title,
+            horizon=Horizon.SHORT,
+            kind=kind or Kind.PROCESS,
+            domains=domains or parent.spec.domains,
+            description=description,
+            values=parent.spec.values,
+            target=target,
+            due=due,
+            parent=parent.id,
+            position=position,
+            anchor_low=anchor_low,
+            anchor_high=anchor_high,
+            authorship=parent.spec.authorship,
+            client_agreed=parent.spec.client_agreed,
+            modality=parent.spec.modality,
+            attributes=dict(parent.spec.attributes),
+            actor=actor,
+        )
+
+    def move_step(self, step: str | UUID, position: int, *, actor: ActorLike = None) -> GoalState:
+        """Move a step to 1-based ``position`` among its parent's steps."""
+        s = self._goal(step)
+        if s.parent_id is None:
+            raise InvalidInput(f"goal {str(s.id)[:8]} is not a step of another goal")
+        parent = self._goal(s.parent_id)
+        parent.move_step(s.id, position, self._who(actor))
+        self._save(parent)
+        return parent.state()
+
+    # -- progress -------------------------------------------------------------------------------
+
+    def scale(
+        self,
+        goal: str | UUID,
+        value: int,
+        *,
+        rater: Role | RaterName | None = None,
+        note: str | None = None,
+        session: int | None = None,
+        on: date | str | None = None,
+        actor: ActorLike = None,
+    ) -> RatingRow:
+        """Rate a goal 0-10 and return the rating recorded. ``rater`` defaults to the actor's
+        role; ``on`` is when it happened (a session on that day is linked unless ``session``)."""
+        g = self._goal(goal)
+        who = self._who(actor)
+        if rater is None:
+            if who.role not in RATER_ROLES:
+                raise InvalidInput(
+                    f"{who} cannot rate for someone; give the rater: client, therapist or collateral"
+                )
+            rater_role = who.role
+        else:
+            rater_role = parse_enum(Role, rater, "rater")
+        day = not_future(parse_day(on, "rating date"), "rating date")
+        if session is None and day is not None:
+            session = self._read.session_on(g.client_id, day)
+        g.scale(value, rater_role, who, note=note, session=session, occurred_on=day)
+        self._save(g)
+        return self._read.rating(g.id, g.version)
+
+    def revise(
+        self,
+        goal: str | UUID,
+        *,
+        reason: str,
+        title: str | None = None,
+        description: str | None = None,
+        horizon: Horizon | HorizonName | None = None,
+        kind: Kind | KindName | None = None,
+        domains: Iterable[Domain | DomainName] | None = None,
+        values: Sequence[str] | None = None,
+        target: Target | str | None = None,
+        due: date | str | None = None,
+        anchor_low: str | None = None,
+        anchor_high: str | None = None,
+        authorship: Authorship | AuthorshipName | None = None,
+        client_agreed: bool | None = None,
+        modality: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        actor: ActorLike = None,
+    ) -> GoalRevised:
+        """Change any of a goal's fields with a reason; ``None`` leaves a field as it is.
+
+        ``target=""`` or ``due=""`` clears them; ``attributes`` replaces the modality
+        attributes. The event stores each changed field's value before and after.
+        """
+        g = self._goal(goal)
+        Goal.check_reason(reason)
+        fields: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "title": title,
+                "description": description,
+                "horizon": horizon,
+                "kind": kind,
+                "domains": domains,
+                "values": values,
+                "target": target,
+                "due": due,
+                "authorship": authorship,
+                "client_agreed": client_agreed,
+                "modality": modality,
+                "attributes": attributes,
+            }.items()
+            if v is not None
+        }
+        if anchor_low is not None or anchor_high is not None:
+            fields["anchors"] = ScaleAnchors(
+                g.spec.anchors.low if anchor_low is None else anchor_low,
+                g.spec.anchors.high if anchor_high is None else anchor_high,
+            )
+        if fields.get("due") == "":
+            fields["due"] = None
+        client = self._client(g.client_id)
+        try:
+            new_spec = attrs.evolve(g.spec, **self._spec_changes(client, fields))
+        except (TypeError, ValueError) as e:
+            raise InvalidInput(str(e)) from None
+        g.check_revision(new_spec)
+        findings = self._evaluate("revise", new_spec, client, goal=g)
+        diff = g.revise(new_spec, reason, self._who(actor), findings)
+        self._save(g)
+        return {
+            **g.state(),
+            "changes": [unstructure(d) for d in diff],
+            "findings": [unstructure(f) for f in findings],
+        }
+
+    def _spec_changes(self, client: Client, fields: dict[str, Any]) -> dict[str, Any]:
+        """Parse goal fields as people give them (texts, value ranks, "phq9<10", ISO dates)."""
+        parsed = dict(fields)
+        if "values" in parsed:
+            parsed["values"] = tuple(client.value_for(v) for v in parsed["values"])
+        if "target" in parsed:
+            t = parsed["target"]
+            parsed["target"] = (
+                Target.parse(t)
+                if isinstance(t, str) and t.strip()
+                else (t if isinstance(t, Target) else None)
+            )
+        if "due" in parsed:
+            parsed["due"] = parse_day(parsed["due"], "due date")
+        for name, cls in (("horizon", Horizon), ("kind", Kind), ("authorship", Authorship)):
+            if name in parsed:
+                parsed[name] = parse_enum(cls, parsed[name], name)
+        if "domains" in parsed:
+            parsed["domains"] = tuple(parsed["domains"])
+        if parsed.get("modality"):
+            parsed["modality"] = parsed["modality"].strip().lower()
+        return parsed
+
+    def record_goal_review(
+        self,
+        goal: str | UUID,
+        outcome: ReviewOutcome | OutcomeName,
+        *,
+        value_alignment: int | None = None,
+        note: str | None = None,
+        on: date | str | None = None,
+        actor: ActorLike = None,
+    ) -> GoalReviewed:
+        """Record the periodic review of a goal: keep, adjust or retire, and how well it serves
+        the client's values (0-10). Returns the goal with the review recorded (``review``)."""
+        g = self._goal(goal)
+        g.review(
+            parse_enum(ReviewOutcome, outcome, "review outcome"),
+            self._who(actor),
+            value_alignment=value_alignment,
+            note=note,
+            occurred_on=not_future(parse_day(on, "review date"), "review date"),
+        )
+        self._save(g)
+        return {**g.state(), "review": self._read.review(g.id, g.version)}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def pause(
+        self, goal: str | UUID, *, note: str | None = None, actor: ActorLike = None
+    ) -> GoalChanged:
+        """Put a goal on hold (it can be resumed)."""
+        return self._transition(goal, Status.PAUSED, note, actor)
+
+    def resume(
+        self, goal: str | UUID, *, note: str | None = None, actor: ActorLike = None
+    ) -> GoalChanged:
+        """Make a paused goal active again."""
+        return self._transition(goal, Status.ACTIVE, note, actor)
+
+    def achieve(
+        self, goal: str | UUID, *, note: str | None = None, actor: ActorLike = None
+    ) -> GoalChanged:
+        """Mark a goal achieved (terminal)."""
+        return self._transition(goal, Status.ACHIEVED, note, actor)
+
+    def abandon(self, goal: str | UUID, *, reason: str, actor: ActorLike = None) -> GoalChanged:
+        """Abandon a goal with a reason (terminal)."""
+        return self._transition(goal, Status.ABANDONED, reason, actor)
+
+    def void(self, goal: str | UUID, *, reason: str, actor: ActorLike = None) -> GoalChanged:
+        """Mark a goal entered in error: kept in history and audit, left out of lists."""
+        return self._transition(goal, Status.VOIDED, reason, actor)
+
+    def _transition(
+        self, goal: str | UUID, to: Status, note: str | None, actor: ActorLike
+    ) -> GoalChanged:
+        g = self._goal(goal)
+        g.check_transition(to, note)
+        client = self._client(g.client_id)
+        findings = self._evaluate("transition", g.spec, client, goal=g, to=to)
+        g.transition(to, self._who(actor), note, findings)
+        self._save(g)
+        return {**g.state(), "findings": [unstructure(f) for f in findings]}

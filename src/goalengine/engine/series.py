@@ -1,0 +1,70 @@
+"""Checking the keywords of a series query (ratings, reviews, sessions) before it runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from goalengine.errors import InvalidInput
+from goalengine.readmodels.queries import MAX_PAGE
+from goalengine.results import Order, RaterName
+from goalengine.values import RATER_ROLES, Role, parse_enum
+from goalengine.when import parse_day, parse_when
+
+
+class SeriesQuery(TypedDict, total=False):
+    rater: str | None
+    since: date | None
+    until: date | None
+    limit: int | None
+    after: int | None
+    version: int | None
+    as_of: datetime | None
+    order: Order
+
+
+def _whole(value: Any, name: str, low: int, high: int | None = None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} is a whole number, not {value!r}")
+    if value < low or (high is not None and value > high):
+        top = f" to {high}" if high is not None else " or more"
+        raise InvalidInput(f"{name} is {low}{top}, not {value}")
+    return value
+
+
+def series_query(
+    *,
+    rater: Role | RaterName | None = None,
+    since: date | str | None = None,
+    until: date | str | None = None,
+    limit: int | None = None,
+    after: int | None = None,
+    version: int | None = None,
+    as_of: datetime | date | str | None = None,
+    order: Order = "newest",
+) -> SeriesQuery:
+    """The checked query: days parsed, numbers in range, ``rater`` one who rates goals."""
+    if order not in ("newest", "oldest"):
+        raise InvalidInput(f"order is 'newest' or 'oldest', not {order!r}")
+    role = None
+    if rater is not None:
+        role = parse_enum(Role, rater, "rater")
+        if role not in RATER_ROLES:
+            raise InvalidInput(
+                f"rater {role.value!r} does not rate goals; choose client, therapist or collateral"
+            )
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    if first and last and first > last:
+        raise InvalidInput(f"--since {first} is after --until {last}")
+    return SeriesQuery(
+        rater=role.value if role else None,
+        since=first,
+        until=last,
+        limit=_whole(limit, "limit", 1, MAX_PAGE),
+        after=_whole(after, "after", 1),
+        version=_whole(version, "version", 1),
+        as_of=None if as_of is None else parse_when(as_of, end_of_day=True, what="--as-of"),
+        order="newest" if order == "newest" else "oldest",
+    )
