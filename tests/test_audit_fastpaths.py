@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from conftest import make_store_url
 from goalengine import GoalEngine, InvalidInput
 from goalengine.audit import offline
-from goalengine.audit.verify import holds as _holds
+from goalengine.audit.snapshots import holds as _holds
 
 PARSERS = {"orjson": offline._loads, "json": offline._json_loads}
 

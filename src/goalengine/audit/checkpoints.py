@@ -6,16 +6,9 @@ pages (never the whole store in memory).
 
 from __future__ import annotations
 
-from goalengine.audit.chain import (
-    CHAIN_TABLE,
-    SALT_TABLE,
-    ZERO,
-    sign,
-)
+from goalengine.audit.chain import CHAIN_TABLE, SALT_TABLE, ZERO, sign
 from goalengine.errors import InvalidInput
-from goalengine.results import (
-    CheckpointResult,
-)
+from goalengine.results import CheckpointResult
 from goalengine.store import Store
 
 

@@ -18,19 +18,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from goalengine.audit.chain import (
-    ZERO,
-    recorded_at,
-)
+from goalengine.audit.chain import ZERO, recorded_at
 from goalengine.audit.checkpoints import head, parse_checkpoint, salts
 from goalengine.audit.feed import aggregate_type, chain_rows, notifications
 from goalengine.errors import IntegrityFailure, InvalidInput, StoreError
-from goalengine.results import (
-    ClientState,
-    ExportManifest,
-    GoalState,
-    ReplaySummary,
-)
+from goalengine.results import ClientState, ExportManifest, GoalState, ReplaySummary
 from goalengine.store import Store
 from goalengine.when import parse_when
 

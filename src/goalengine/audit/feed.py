@@ -1,5 +1,6 @@
-"""The store-wide feeds: the audit log (filtered, by recording time) and the event feed
-(by store position, for embedders that follow the store).
+"""The store-wide feeds: the audit log (filtered, by recording time), the event feed (by store
+position, for embedders that follow the store) and the event log in notification order
+(:class:`PagedNotifications`, which ``audit verify`` merges with the chain).
 
 Every function takes the engine's :class:`~goalengine.store.Store`; reads stream the log in
 pages (never the whole store in memory).
@@ -14,17 +15,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from goalengine.audit.chain import (
-    CHAIN_TABLE,
-    COLUMNS,
-    recorded_at,
-)
+from goalengine.audit.chain import CHAIN_TABLE, COLUMNS, recorded_at
 from goalengine.audit.entries import event_fields, history_entry
-from goalengine.results import (
-    AggregateTypeName,
-    FeedEntry,
-    StoreEvent,
-)
+from goalengine.results import AggregateTypeName, FeedEntry, StoreEvent
 from goalengine.serialization import unstructure
 from goalengine.store import Store
 from goalengine.when import utc_text
@@ -165,3 +158,41 @@ def notifications(recorder: Any, lo: int, hi: int) -> Iterator[Notification]:
             return
         yield from page
         start = page[-1].id + 1
+
+
+class PagedNotifications:
+    """The event log in notification order, read a page at a time, consumed by id."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.page: list[Notification] = []
+        self.i = 0
+        self.next_start = 1
+        self.done = False
+
+    def peek(self) -> Notification | None:
+        """The next notification, not consumed (``self.i += 1`` consumes it)."""
+        if self.i < len(self.page):
+            return self.page[self.i]
+        return self._peek()
+
+    def _peek(self) -> Notification | None:
+        if self.i >= len(self.page):
+            if self.done:
+                return None
+            self.page = list(self.recorder.select_notifications(start=self.next_start, limit=PAGE))
+            self.i = 0
+            if not self.page:
+                self.done = True
+                return None
+            self.next_start = self.page[-1].id + 1
+        return self.page[self.i]
+
+    def until(self, nid: int | None) -> Iterator[Notification]:
+        """Consume and yield every notification with id ≤ ``nid`` (all when None)."""
+        while True:
+            n = self._peek()
+            if n is None or (nid is not None and n.id > nid):
+                return
+            self.i += 1
+            yield n

@@ -6,30 +6,18 @@ pages (never the whole store in memory).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import Notification
 
-from goalengine.audit import feed
-from goalengine.audit.chain import (
-    CHAIN_TABLE,
-    ZERO,
-    keyed,
-    link,
-    recorded_at,
-    seq_digest,
-)
+from goalengine.audit.chain import CHAIN_TABLE, ZERO, keyed, link, recorded_at, seq_digest
 from goalengine.audit.checkpoints import head, parse_checkpoint, salts
-from goalengine.audit.feed import aggregate_type, chain_rows
-from goalengine.results import (
-    VerifyReport,
-)
+from goalengine.audit.feed import PagedNotifications, aggregate_type, chain_rows
+from goalengine.audit.snapshots import SnapshotCheck
+from goalengine.results import VerifyReport
 from goalengine.store import Store
 
 MAX_PROBLEMS = 100
@@ -59,24 +47,6 @@ def _where(
     }
 
 
-def _snapshot_index(store: Store) -> tuple[dict[str, set[int]], dict[str, Any], str | None]:
-    """The versions that have a snapshot, by aggregate; each aggregate's id as the snapshot
-    table stores it (to select them back); the table's name (None: no snapshots)."""
-    recorder: Any = store.app.snapshots.recorder if store.app.snapshots else None
-    if recorder is None:
-        return {}, {}, None
-    name = recorder.events_table_name
-    table = f'"{store.config.schema}"."{name}"' if store.config.kind == "postgres" else name
-    index: dict[str, set[int]] = {}
-    stored_ids: dict[str, Any] = {}
-    for r in store.query(f"SELECT originator_id, originator_version FROM {table}"):
-        oid = r["originator_id"]
-        key = str(oid if isinstance(oid, UUID) else UUID(str(oid)))
-        index.setdefault(key, set()).add(int(r["originator_version"]))
-        stored_ids[key] = oid
-    return index, stored_ids, table
-
-
 _NO_LINK = (0, ZERO)
 
 
@@ -92,11 +62,9 @@ class Verifier:
         self.report = _Report()
         self.salts = salts(store)
         self.keyed = {owner: keyed(salt) for owner, salt in self.salts.items()}
-        self.snapshots, self.snapshot_ids, self.snapshot_table = _snapshot_index(store)
-        # Replayed states waiting to be compared with their snapshots, a page at a time:
-        # (aggregate id, version, the state encoded as the snapshot would store it, where).
-        self.pending: list[tuple[str, int, bytes, dict[str, Any]]] = []
-        self.last_snapshot = {k: max(v) for k, v in self.snapshots.items()}
+        self.snaps = SnapshotCheck(store)
+        # The aggregates still to replay for their snapshots, and their snapshots' versions.
+        self.snapshots = self.snaps.versions
         self.folding: dict[str, Any] = {}
         self.links: dict[str, tuple[int, str]] = {}  # oid → (version, recomputed link)
         self.broken: set[str] = set()
@@ -107,7 +75,6 @@ class Verifier:
         self.checked: dict[int, bool] = {}
         self.events = 0
         self.unreadable = 0
-        self.snapshots_checked = 0
         self.aggregates: set[str] = set()
         self.ids: dict[Any, str] = {}  # UUID → its text, converted once per aggregate
 
@@ -362,153 +329,17 @@ class Verifier:
             return
         self.folding[oid] = aggregate
         if version in self.snapshots[oid]:
-            # Encoded now (the aggregate folds on), compared with the stored snapshot at the end
-            # of the page: one query for the page's snapshots instead of one each.
-            transcoder: Any = self.mapper.transcoder
-            state = transcoder.encode(Snapshot.take(aggregate).state)
-            self.pending.append(
-                (oid, version, state, _where(int(r["seq"]), oid, version, n.topic, n.id))
-            )
-        if version >= self.last_snapshot[oid]:
+            where = _where(int(r["seq"]), oid, version, n.topic, n.id)
+            self.snaps.add(oid, version, aggregate, where)
+        if version >= self.snaps.last[oid]:
             # Past its last snapshot: nothing more to compare for this aggregate.
             self.folding.pop(oid, None)
             self.snapshots.pop(oid, None)
 
     def compare_snapshots(self) -> None:
-        """Compare the pending replayed states with their stored snapshots."""
-        pending, self.pending = self.pending, []
-        if not pending:
-            return
-        stored: dict[tuple[str, int], dict[str, Any]] = {}
-        for i in range(0, len(pending), 100):
-            batch = pending[i : i + 100]
-            match = " OR ".join(["(originator_id = ? AND originator_version = ?)"] * len(batch))
-            params = [x for oid, v, _, _ in batch for x in (self.snapshot_ids[oid], v)]
-            for row in self.store.query(
-                f"SELECT originator_id, originator_version, topic, state "
-                f"FROM {self.snapshot_table} WHERE {match}",
-                params,
-            ):
-                oid = row["originator_id"]
-                key = str(oid if isinstance(oid, UUID) else UUID(str(oid)))
-                stored[key, int(row["originator_version"])] = row
-        for oid, version, state, where in pending:
-            self.snapshot(state, stored.get((oid, version)), where)
-
-    def snapshot(self, state: bytes, row: dict[str, Any] | None, where: dict[str, Any]) -> None:
-        """Whether the stored snapshot ``row`` holds the replayed ``state`` (as encoded)."""
-        oid, version = where["aggregate_id"], where["version"]
-        self.snapshots_checked += 1
-        if row is not None and holds(bytes(row["state"]), state):
-            return
-        transcoder: Any = self.mapper.transcoder
-        replayed = json.loads(state)
-        try:
-            assert row is not None
-            found = json.loads(bytes(row["state"]))["state"]  # as stored: plain JSON
-        except Exception:
-            found = None
-        if found != replayed:
-            try:  # stored by an older class version: compare after upcasting
-                assert row is not None
-                snap: Any = self.mapper.to_domain_event(
-                    StoredEvent(
-                        originator_id=UUID(oid),
-                        originator_version=version,
-                        topic=str(row["topic"]),
-                        state=bytes(row["state"]),
-                    )
-                )
-                found = json.loads(transcoder.encode(upcast_snapshot_state(snap)))
-            except Exception:
-                found = None
-        if found != replayed:
-            self.report.add(
-                "snapshot",
-                f"the snapshot of {where['aggregate_type']} {oid[:8]} at version {version} "
-                "differs from the state replayed from its events",
-                **where,
-            )
-
-
-def upcast_snapshot_state(snapshot: Any) -> dict[str, Any]:
-    """A stored snapshot's state as the current aggregate class keeps it: the upcasters that
-    eventsourcing runs when it loads the snapshot (``upcast_vN_vN+1``), run here on its state."""
-    from eventsourcing.utils import resolve_topic
-
-    cls = resolve_topic(snapshot.topic)
-    state = dict(snapshot.state)
-    version = state.pop("class_version", 1)
-    target = getattr(cls, "class_version", 1)
-    while version < target:
-        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
-        version += 1
-    if target > 1:
-        state["class_version"] = target
-    return state
-
-
-def holds(stored: bytes, state: bytes) -> bool:
-    """Whether the stored snapshot ``stored`` is a JSON object whose ``"state"`` is exactly
-    ``state`` (as encoded): ``{…,"state":STATE}``, as the store writes it, checked without
-    parsing the (large) state twice. False only means "compare the decoded JSON instead"."""
-    suffix = b',"state":' + state + b"}"
-    if not stored.endswith(suffix):
-        return False
-    # The rest must be a JSON object of its own: then ``"state"`` is a top-level member (the
-    # last, so the one a JSON reader keeps) and nothing in the rest can enclose it.
-    try:
-        head = json.loads(stored[: len(stored) - len(suffix)] + b"}")
-    except ValueError:
-        return False
-    return isinstance(head, dict) and bool(head)
-
-
-class PagedNotifications:
-    """The event log in notification order, read a page at a time, consumed by id."""
-
-    def __init__(self, recorder: Any) -> None:
-        self.recorder = recorder
-        self.page: list[Notification] = []
-        self.i = 0
-        self.next_start = 1
-        self.done = False
-
-    def peek(self) -> Notification | None:
-        """The next notification, not consumed (``self.i += 1`` consumes it)."""
-        if self.i < len(self.page):
-            return self.page[self.i]
-        return self._peek()
-
-    def _peek(self) -> Notification | None:
-        if self.i >= len(self.page):
-            if self.done:
-                return None
-            self.page = list(
-                self.recorder.select_notifications(start=self.next_start, limit=feed.PAGE)
-            )
-            self.i = 0
-            if not self.page:
-                self.done = True
-                return None
-            self.next_start = self.page[-1].id + 1
-        return self.page[self.i]
-
-    def until(self, nid: int | None) -> Iterator[Notification]:
-        """Consume and yield every notification with id ≤ ``nid`` (all when None)."""
-        while True:
-            n = self._peek()
-            if n is None or (nid is not None and n.id > nid):
-                return
-            self.i += 1
-            yield n
-
-    def take(self, nid: int) -> Notification | None:
-        n = self._peek()
-        if n is not None and n.id == nid:
-            self.i += 1
-            return n
-        return None
+        """Compare the replayed states of the page with their stored snapshots."""
+        for message, where in self.snaps.compare():
+            self.report.add("snapshot", message, **where)
 
 
 def verify(
@@ -532,7 +363,7 @@ def verify(
         "ok": v.report.total == 0,
         "events": v.events,
         "aggregates": len(v.aggregates),
-        "snapshots_checked": v.snapshots_checked,
+        "snapshots_checked": v.snaps.checked,
         "unreadable": v.unreadable,
         "head": f"{pos}:{digest}",
         "checkpoints": [

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from goalengine.aggregates import Client
 from goalengine.aggregates.client import check_name, check_review_every, check_values
-from goalengine.audit.entries import history_entry
 from goalengine.engine.core import ActorLike, EngineCore
 from goalengine.engine.series import SeriesQuery, series_query
 from goalengine.errors import InvalidInput, NotFound
@@ -146,13 +145,7 @@ class ClientsArea(EngineCore):
 
     def client_history(self, client: str | UUID) -> list[HistoryEntry]:
         """Every event of a client in order: version, type, recorded time, actor, what changed."""
-        c_id = self._read.resolve("client", client)
-        events = list(self._store.app.events.get(c_id))
-        if not events:
-            raise NotFound(f"no client with id {c_id}", id=str(c_id))
-        if not isinstance(events[0], Client.Event):
-            raise NotFound(f"{c_id} is not a client", id=str(c_id))
-        return [history_entry(e) for e in events]
+        return self._history("client", Client, client)
 
     def sessions(
         self,

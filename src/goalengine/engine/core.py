@@ -10,19 +10,21 @@ modality rules before anything is decided.
 from __future__ import annotations
 
 import getpass
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from goalengine.aggregates import Client, Goal
+from goalengine.audit.entries import history_entry
 from goalengine.config import parse_store_url
 from goalengine.errors import ConcurrentWrite, GoalEngineError, NotFound, StoreError
 from goalengine.modalities.manager import PluginManager
 from goalengine.modalities.types import ClientView
 from goalengine.modalities.views import client_view, view_from_doc, view_from_spec
 from goalengine.readmodels import ReadModels, rebuild
+from goalengine.results import HistoryEntry
 from goalengine.store import FORMAT_VERSION, Store
 from goalengine.values import Actor, Finding, GoalSpec, Role, Status
 
@@ -138,6 +140,18 @@ class EngineCore:
     def _client(self, ref: str | UUID, version: int | None = None) -> Client:
         client: Client = self._load("client", Client, self._read.resolve("client", ref), version)
         return client
+
+    def _history(
+        self, kind: Literal["goal", "client"], cls: type[Goal | Client], ref: str | UUID
+    ) -> list[HistoryEntry]:
+        """Every event of the goal or client ``ref`` in order (``cls``: what it must be)."""
+        oid = self._read.resolve(kind, ref)
+        events = list(self._store.app.events.get(oid))
+        if not events:
+            raise NotFound(f"no {kind} with id {oid}", id=str(oid))
+        if not isinstance(events[0], cls.Event):
+            raise NotFound(f"{oid} is not a {kind}", id=str(oid))
+        return [history_entry(e) for e in events]
 
     # -- plugins and rules ----------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from uuid import UUID
 
 from goalengine.aggregates import Goal
-from goalengine.audit.entries import history_entry
 from goalengine.engine.core import EngineCore
 from goalengine.engine.series import series_query
 from goalengine.errors import InvalidInput, NotFound
@@ -74,13 +73,7 @@ class GoalReadsArea(EngineCore):
 
     def history(self, goal: str | UUID) -> list[HistoryEntry]:
         """Every event of a goal in order: version, type, recorded time, actor, what changed."""
-        g_id = self._read.resolve("goal", goal)
-        events = list(self._store.app.events.get(g_id))
-        if not events:
-            raise NotFound(f"no goal with id {g_id}", id=str(g_id))
-        if not isinstance(events[0], Goal.Event):
-            raise NotFound(f"{g_id} is not a goal", id=str(g_id))
-        return [history_entry(e) for e in events]
+        return self._history("goal", Goal, goal)
 
     def _goal_id(self, goal: str | UUID) -> UUID:
         g_id = self._read.resolve("goal", goal)

@@ -7,7 +7,7 @@ manager (:mod:`goalengine.modalities.manager`) on frozen views. Replay never com
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypedDict, cast
+from typing import cast
 from uuid import UUID
 
 import attrs
@@ -15,31 +15,21 @@ import attrs
 from goalengine.aggregates import Client
 from goalengine.engine.core import EngineCore
 from goalengine.errors import Conflict, InvalidInput
-from goalengine.modalities.types import ClientView, GoalView
+from goalengine.modalities.manager import PluginInfo as LoadedPlugin
+from goalengine.modalities.types import ClientView, GoalView, Modality, Rule
 from goalengine.results import (
     ClientReview,
+    ModalityBase,
     ModalityDetail,
     ModalityInfo,
     PluginInfo,
     Prioritized,
     PriorityEntry,
     RuleInfo,
-    StatusName,
     StepSuggestion,
 )
 from goalengine.serialization import unstructure
 from goalengine.values import Actor
-
-
-class _Placed(TypedDict):
-    id: str
-    title: str
-    status: StatusName
-    category: str | None
-    attributes: dict[str, str]
-    reason: str
-    plugin: str | None
-    plugin_version: str | None
 
 
 class RulesArea(EngineCore):
@@ -59,9 +49,9 @@ class RulesArea(EngineCore):
         """
         c = self._client(client)
         view, goals = self._open_views(c)
-        return [{"position": i, **entry} for i, entry in enumerate(self._order(view, goals), 1)]
+        return self._order(view, goals)
 
-    def _order(self, view: ClientView, goals: list[GoalView]) -> list[_Placed]:
+    def _order(self, view: ClientView, goals: list[GoalView]) -> list[PriorityEntry]:
         by_id = {str(g.id): g for g in goals}
         rows: Sequence[tuple[GoalView, str, str | None, str | None]]
         answer = self.plugins.prioritize(goals, view)
@@ -78,6 +68,7 @@ class RulesArea(EngineCore):
             ]
         return [
             {
+                "position": position,
                 "id": str(g.id),
                 "title": g.title,
                 "status": unstructure(g.status),
@@ -87,7 +78,7 @@ class RulesArea(EngineCore):
                 "plugin": plugin,
                 "plugin_version": version,
             }
-            for g, reason, plugin, version in rows
+            for position, (g, reason, plugin, version) in enumerate(rows, 1)
         ]
 
     def prioritize_client(
@@ -194,12 +185,7 @@ class RulesArea(EngineCore):
         pm = self.plugins
         return [
             {
-                "name": m.name,
-                "title": m.title,
-                "description": m.description,
-                "plugin": info.name,
-                "plugin_version": info.version,
-                "plugin_status": info.status,
+                **_modality(m, info),
                 "attributes": [a.key for a in pm.attributes(m.name)],
                 "rules": [r.id for r in pm.rules(info.name, m.name)],
             }
@@ -211,7 +197,7 @@ class RulesArea(EngineCore):
         pm = self.plugins
         m, info = pm.modality(name.strip().lower())
 
-        def rule(r: Any, plugin: Any) -> RuleInfo:
+        def rule(r: Rule, plugin: LoadedPlugin) -> RuleInfo:
             return {
                 "id": r.id,
                 "severity": unstructure(r.severity),
@@ -223,12 +209,7 @@ class RulesArea(EngineCore):
             }
 
         return {
-            "name": m.name,
-            "title": m.title,
-            "description": m.description,
-            "plugin": info.name,
-            "plugin_version": info.version,
-            "plugin_status": info.status,
+            **_modality(m, info),
             "attributes": [
                 {
                     "key": a.key,
@@ -241,3 +222,14 @@ class RulesArea(EngineCore):
             "rules": [rule(r, info) for r in pm.rules(info.name, m.name)],
             "general_rules": [rule(r, p) for p in pm.unscoped_plugins() for r in pm.rules(p.name)],
         }
+
+
+def _modality(m: Modality, info: LoadedPlugin) -> ModalityBase:
+    return {
+        "name": m.name,
+        "title": m.title,
+        "description": m.description,
+        "plugin": info.name,
+        "plugin_version": info.version,
+        "plugin_status": info.status,
+    }

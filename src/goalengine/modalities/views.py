@@ -11,15 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from goalengine.modalities.types import ClientView, GoalView
-from goalengine.values import (
-    Domain,
-    GoalSpec,
-    Horizon,
-    Kind,
-    ScaleAnchors,
-    Status,
-    Target,
-)
+from goalengine.values import Domain, GoalSpec, Horizon, Kind, ScaleAnchors, Status, Target
 
 
 def _dt(text: str | None) -> datetime | None:

@@ -80,60 +80,27 @@ def _day(occurred_on: date | None, timestamp: datetime) -> str:
     return (occurred_on or timestamp.astimezone(UTC).date()).isoformat()
 
 
+def _dated(event: Any) -> tuple[Any, ...]:
+    """The last columns of a rating's or review's row: the day given, the day it counts on, when
+    it was recorded and by whom."""
+    on = event.occurred_on
+    recorded = (utc_text(event.timestamp), str(event.actor))
+    return (on.isoformat() if on else None, _day(on, event.timestamp), *recorded)
+
+
 def series_writes(event: Any, client_id: str | None) -> list[Write]:
     """The series rows of one domain event. ``client_id`` is the goal's client (a goal's events
     other than ``Created`` do not carry it)."""
+    key = (str(event.originator_id), event.originator_version)
     if isinstance(event, Goal.Scaled):
-        return [
-            Write(
-                _INSERT_RATING,
-                (
-                    str(event.originator_id),
-                    event.originator_version,
-                    client_id,
-                    event.rater.value,
-                    event.value,
-                    event.note,
-                    event.session,
-                    event.occurred_on.isoformat() if event.occurred_on else None,
-                    _day(event.occurred_on, event.timestamp),
-                    utc_text(event.timestamp),
-                    str(event.actor),
-                ),
-            )
-        ]
+        rating = (client_id, event.rater.value, event.value, event.note, event.session)
+        return [Write(_INSERT_RATING, (*key, *rating, *_dated(event)))]
     if isinstance(event, Goal.Reviewed):
-        return [
-            Write(
-                _INSERT_REVIEW,
-                (
-                    str(event.originator_id),
-                    event.originator_version,
-                    client_id,
-                    event.outcome.value,
-                    event.value_alignment,
-                    event.note,
-                    event.occurred_on.isoformat() if event.occurred_on else None,
-                    _day(event.occurred_on, event.timestamp),
-                    utc_text(event.timestamp),
-                    str(event.actor),
-                ),
-            )
-        ]
+        review = (client_id, event.outcome.value, event.value_alignment, event.note)
+        return [Write(_INSERT_REVIEW, (*key, *review, *_dated(event)))]
     if isinstance(event, Client.SessionRecorded):
-        return [
-            Write(
-                _INSERT_SESSION,
-                (
-                    str(event.originator_id),
-                    event.originator_version,
-                    event.number,
-                    event.on.isoformat(),
-                    utc_text(event.timestamp),
-                    str(event.actor),
-                ),
-            )
-        ]
+        session = (event.number, event.on.isoformat(), utc_text(event.timestamp), str(event.actor))
+        return [Write(_INSERT_SESSION, (*key, *session))]
     return []
 
 

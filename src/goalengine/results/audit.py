@@ -1,0 +1,93 @@
+"""The results of auditing and administration: checkpoints, verify, export, replay, the store."""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+from goalengine.results.clients import ClientState
+from goalengine.results.goals import GoalState
+
+
+class CheckpointResult(TypedDict):
+    position: int
+    digest: str
+    recorded_at: str | None
+    checkpoint: str
+    signed: bool
+    signature: NotRequired[str]
+
+
+class CheckpointCheck(TypedDict):
+    checkpoint: str
+    ok: bool
+
+
+class VerifyReport(TypedDict):
+    """``audit verify --json``."""
+
+    ok: bool
+    events: int
+    aggregates: int
+    snapshots_checked: int
+    unreadable: int
+    head: str
+    checkpoints: list[CheckpointCheck]
+    chain_backfilled_at: str | None
+    problem_count: int
+    first_problem: dict[str, Any] | None
+    problems: list[dict[str, Any]]
+
+
+class ExportManifest(TypedDict):
+    """The first line of an export (``audit export --json``)."""
+
+    format: str
+    engine_version: str
+    exported_at: str
+    exported_by: str
+    scope: dict[str, str | None]
+    complete: bool
+    counts: dict[str, int]
+    time_range: dict[str, str | None]
+    positions: dict[str, int | None]
+    start_digest: str
+    start_links: dict[str, str]
+    checkpoint: str
+    end_checkpoint: str
+    salts: dict[str, str]
+
+
+class ReplaySummary(TypedDict):
+    """``audit replay FILE --json`` without a GOAL|CLIENT: every state the export rebuilds."""
+
+    file: str
+    verified: bool
+    manifest: ExportManifest
+    as_of: str | None
+    events: int
+    partial: list[str]
+    clients: list[ClientState]
+    goals: list[GoalState]
+
+
+class StoreInfo(TypedDict):
+    store: str
+    format: int | None
+    events: int
+
+
+class RebuildCounts(TypedDict):
+    """The rows each read model holds after ``admin rebuild``, and the events read."""
+
+    goals: int
+    clients: int
+    ratings: int
+    reviews: int
+    sessions: int
+    events: int
+
+
+class Fingerprint(TypedDict):
+    events: int
+    events_sha256: str
+    read_models: dict[str, list[dict[str, Any]]]
