@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,22 +42,8 @@ def admin() -> None:
 @pass_app
 def rebuild(app: App) -> None:
     """Rebuild the read models (lists, ratings, reviews, sessions) from the event log."""
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total < PROGRESS_FROM or not sys.stderr.isatty():
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="rebuilding", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
+    with out.progress_bar("rebuilding", at_least=PROGRESS_FROM, terminal_only=True) as progress:
         counts = app.engine.rebuild_read_models(progress=progress)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
     def render(c: Mapping[str, Any]) -> None:
         click.echo(

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -22,11 +21,6 @@ from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
 from goalengine_cli.params import AS_OF, SINCE, UNTIL
 from goalengine_cli.render import render_client, render_goal
-
-if TYPE_CHECKING:
-    _ParamType = click.ParamType[Any]
-else:  # click < 8.5 has no generic ParamType
-    _ParamType = click.ParamType
 
 ENV_AUDIT_KEY = "GOALENGINE_AUDIT_KEY"
 #: Show a progress bar when verifying more entries than this.
@@ -158,21 +152,7 @@ def _render_events(events: Sequence[Mapping[str, Any]]) -> None:
     if not events:
         click.echo("No events after that position.")
         return
-    out.table(
-        ["SEQ", "TIME", "ACTOR", "WHAT", "ID", "V", "EVENT"],
-        [
-            [
-                e["seq"],
-                out.local_time(e["recorded_at"]),
-                e["actor"],
-                e["aggregate_type"],
-                out.short(e["aggregate_id"]),
-                e["version"],
-                e["event"],
-            ]
-            for e in events
-        ],
-    )
+    out.table(_LOG_HEADERS, [_log_cells(e, e["event"]) for e in events])
     click.echo(f"Next: goalengine audit log --after {events[-1]['seq']}")
 
 
@@ -187,7 +167,21 @@ def _stream_json(entries: Iterable[Mapping[str, Any]]) -> None:
     click.echo("\n]" if not first else "]")
 
 
+_LOG_HEADERS = ["SEQ", "TIME", "ACTOR", "WHAT", "ID", "V", "EVENT"]
 _LOG_WIDTHS = (6, 16, 22, 6, 8, 4)
+
+
+def _log_cells(entry: Mapping[str, Any], what: Any) -> list[Any]:
+    """A feed entry's cells under :data:`_LOG_HEADERS`, ``what`` (the event) last."""
+    return [
+        entry["seq"],
+        out.local_time(entry["recorded_at"]),
+        entry["actor"],
+        entry["aggregate_type"],
+        out.short(entry["aggregate_id"]),
+        entry["version"],
+        what,
+    ]
 
 
 def _render_log(entries: Iterable[Mapping[str, Any]], access: bool) -> None:
@@ -200,9 +194,7 @@ def _render_log(entries: Iterable[Mapping[str, Any]], access: bool) -> None:
     any_ = False
     for entry in entries:
         if not any_:
-            click.echo(
-                click.style(line(["SEQ", "TIME", "ACTOR", "WHAT", "ID", "V", "EVENT"]), bold=True)
-            )
+            click.echo(click.style(line(_LOG_HEADERS), bold=True))
         any_ = True
         if access:
             detail = entry.get("detail") or {}
@@ -212,19 +204,7 @@ def _render_log(entries: Iterable[Mapping[str, Any]], access: bool) -> None:
         else:
             text, _ = out.history_summary(entry)
             summary = f"{entry['event']} {text}".strip()
-        click.echo(
-            line(
-                [
-                    entry["seq"],
-                    out.local_time(entry["recorded_at"]),
-                    entry["actor"],
-                    entry["aggregate_type"],
-                    out.short(entry["aggregate_id"]),
-                    entry["version"],
-                    summary,
-                ]
-            )
-        )
+        click.echo(line(_log_cells(entry, summary)))
     if not any_:
         click.echo("No entries.")
 
@@ -269,22 +249,8 @@ def verify(app: App, checkpoints: tuple[str, ...], key_file: Path | None) -> Non
     """
     key = _key(key_file)
     engine = app.engine
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total < PROGRESS_FROM:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="verifying", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
+    with out.progress_bar("verifying", at_least=PROGRESS_FROM) as progress:
         report = engine.verify(checkpoints=checkpoints, key=key, progress=progress)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     out.emit(app, report, human=_render_verify)
     if not report["ok"]:
         first = report["first_problem"] or {"message": "see the problems listed"}

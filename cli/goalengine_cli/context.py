@@ -1,4 +1,5 @@
-"""What every command receives: the :class:`App` in ``ctx.obj``, ``pass_app`` and ``json_option``.
+"""What every command receives: the :class:`App` in ``ctx.obj``, ``pass_app`` and ``json_option``;
+``packed_options`` hands a group of options to a command as one value.
 
 The engine is opened on first use of :attr:`App.engine`, so ``--help``, usage errors and
 ``--version`` never open a store (nor import eventsourcing); it is closed when the root context
@@ -7,7 +8,10 @@ closes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -79,3 +83,24 @@ def json_option(f: F) -> F:
         help="Print one JSON document on stdout.",
     )
     return option(f)
+
+
+def packed_options(
+    into: str, pack: Callable[..., object], *options: Callable[[F], F]
+) -> Callable[[F], F]:
+    """``options`` handed to the command as one keyword ``into``: ``pack`` called with their
+    values (its parameters are the options' names). The options show in ``--help`` in order."""
+    names = list(inspect.signature(pack).parameters)
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in names}
+            return f(*args, **kwargs, **{into: pack(**values)})
+
+        packed: Any = command
+        for option in reversed(options):
+            packed = option(packed)
+        return cast(F, packed)
+
+    return decorate

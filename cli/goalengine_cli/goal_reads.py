@@ -9,10 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+from attrs import frozen
 
+from goalengine.results import Order
 from goalengine.values import RATER_ROLES, Role, Status
 from goalengine_cli import output as out
-from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.context import App, json_option, packed_options, pass_app
 from goalengine_cli.goals import goal
 from goalengine_cli.params import AS_OF, DATE, choice_of
 from goalengine_cli.render import (
@@ -79,30 +81,42 @@ def history(app: App, goal_ref: str) -> None:
     out.emit(app, app.engine.history(goal_ref), human=out.history)
 
 
-def page_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--since/--until (days), --limit, --after (a version cursor), --oldest-first."""
-    for option in reversed(
-        [
-            click.option("--since", type=DATE, help="From this day (when it happened)."),
-            click.option("--until", type=DATE, help="Up to this day (included)."),
-            click.option(
-                "--limit",
-                type=click.IntRange(1, 1000),
-                default=PAGE,
-                show_default=True,
-                help="At most this many.",
-            ),
-            click.option(
-                "--after",
-                type=click.IntRange(min=1),
-                metavar="VERSION",
-                help="Continue after this version (the last one of the previous page).",
-            ),
-            click.option("--oldest-first", is_flag=True, help="Oldest first (default: newest)."),
-        ]
-    ):
-        f = option(f)
-    return f
+@frozen
+class Page:
+    """Which page of a series a command shows: the days, its size, the cursor and the order."""
+
+    since: date | None
+    until: date | None
+    limit: int
+    after: int | None
+    oldest_first: bool
+
+    @property
+    def order(self) -> Order:
+        return "oldest" if self.oldest_first else "newest"
+
+
+#: --since/--until (days), --limit, --after (a version cursor), --oldest-first: a ``page``.
+page_options = packed_options(
+    "page",
+    Page,
+    click.option("--since", type=DATE, help="From this day (when it happened)."),
+    click.option("--until", type=DATE, help="Up to this day (included)."),
+    click.option(
+        "--limit",
+        type=click.IntRange(1, 1000),
+        default=PAGE,
+        show_default=True,
+        help="At most this many.",
+    ),
+    click.option(
+        "--after",
+        type=click.IntRange(min=1),
+        metavar="VERSION",
+        help="Continue after this version (the last one of the previous page).",
+    ),
+    click.option("--oldest-first", is_flag=True, help="Oldest first (default: newest)."),
+)
 
 
 def again(command: str, **options: Any) -> str:
@@ -121,24 +135,32 @@ def again(command: str, **options: Any) -> str:
 def emit_page(
     app: App,
     fetch: Callable[..., Sequence[Mapping[str, Any]]],
-    page: tuple[int, int | None],
+    page: Page,
     command: str,
     render: Callable[[Sequence[Mapping[str, Any]]], None],
     what: str,
+    **filters: Any,
 ) -> None:
-    """One page of a series: ``fetch(limit=, after=)`` answers; the text output ends with the
-    command for the next page when there is one."""
-    limit, after = page
-    items = fetch(limit=limit, after=after)
+    """One page of a series: ``fetch(since=, until=, order=, limit=, after=)`` answers; the text
+    output ends with the command for the next page when there is one (``command`` with the
+    ``filters`` and the page's days and order)."""
+
+    def query(**cursor: Any) -> Sequence[Mapping[str, Any]]:
+        return fetch(since=page.since, until=page.until, order=page.order, **cursor)
+
+    items = query(limit=page.limit, after=page.after)
+    again_text = again(
+        command, **filters, since=page.since, until=page.until, oldest_first=page.oldest_first
+    )
 
     def human(rows: Sequence[Mapping[str, Any]]) -> None:
-        if not rows and after is not None:
+        if not rows and page.after is not None:
             click.echo(f"No more {what}.")
             return
         render(rows)
         last = rows[-1]["version"] if rows else None
-        if last is not None and len(rows) == limit and fetch(limit=1, after=last):
-            click.echo(f"… more: {command} --after {last}")
+        if last is not None and len(rows) == page.limit and query(limit=1, after=last):
+            click.echo(f"… more: {again_text} --after {last}")
 
     out.emit(app, items, human=human)
 
@@ -149,33 +171,11 @@ def emit_page(
 @page_options
 @json_option
 @pass_app
-def ratings(
-    app: App,
-    goal_ref: str,
-    rater: Role | None,
-    since: date | None,
-    until: date | None,
-    limit: int,
-    after: int | None,
-    oldest_first: bool,
-) -> None:
+def ratings(app: App, goal_ref: str, rater: Role | None, page: Page) -> None:
     """GOAL's ratings, newest first by when they happened, a page at a time."""
-    fetch = functools.partial(
-        app.engine.ratings,
-        goal_ref,
-        rater=rater,
-        since=since,
-        until=until,
-        order="oldest" if oldest_first else "newest",
-    )
-    command = again(
-        f"goalengine goal ratings {goal_ref}",
-        rater=rater,
-        since=since,
-        until=until,
-        oldest_first=oldest_first,
-    )
-    emit_page(app, fetch, (limit, after), command, render_ratings, "ratings")
+    fetch = functools.partial(app.engine.ratings, goal_ref, rater=rater)
+    command = f"goalengine goal ratings {goal_ref}"
+    emit_page(app, fetch, page, command, render_ratings, "ratings", rater=rater)
 
 
 @goal.command()
@@ -183,24 +183,7 @@ def ratings(
 @page_options
 @json_option
 @pass_app
-def reviews(
-    app: App,
-    goal_ref: str,
-    since: date | None,
-    until: date | None,
-    limit: int,
-    after: int | None,
-    oldest_first: bool,
-) -> None:
+def reviews(app: App, goal_ref: str, page: Page) -> None:
     """GOAL's periodic reviews, newest first, a page at a time."""
-    fetch = functools.partial(
-        app.engine.reviews,
-        goal_ref,
-        since=since,
-        until=until,
-        order="oldest" if oldest_first else "newest",
-    )
-    command = again(
-        f"goalengine goal reviews {goal_ref}", since=since, until=until, oldest_first=oldest_first
-    )
-    emit_page(app, fetch, (limit, after), command, render_reviews, "reviews")
+    fetch = functools.partial(app.engine.reviews, goal_ref)
+    emit_page(app, fetch, page, f"goalengine goal reviews {goal_ref}", render_reviews, "reviews")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import attrs
 import click
 
 from goalengine.values import (
@@ -20,7 +21,7 @@ from goalengine.values import (
     Target,
 )
 from goalengine_cli import output as out
-from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.context import App, json_option, packed_options, pass_app
 from goalengine_cli.modalities import attributes_dict, attributes_option
 from goalengine_cli.params import DATE, SCALE, TARGET, DateType, TargetType, choice_of
 
@@ -54,19 +55,30 @@ def _render_status(goal: Mapping[str, Any]) -> None:
 # -- shared options ----------------------------------------------------------------------------
 
 
-def _spec_options(f: Any) -> Any:
-    """Options a new goal or step shares with create: description, target, due, anchors."""
-    for option in reversed(
-        [
-            click.option("--description", help="What the goal means in the client's words."),
-            click.option("--target", type=TARGET, help="What counts as reached, e.g. phq9<10."),
-            click.option("--due", type=DATE, help="When it should be reached (YYYY-MM-DD)."),
-            click.option("--anchor-low", metavar="TEXT", help="What 0 on the scale looks like."),
-            click.option("--anchor-high", metavar="TEXT", help="What 10 on the scale looks like."),
-        ]
-    ):
-        f = option(f)
-    return f
+@attrs.frozen
+class SpecOptions:
+    """The options a new goal or step shares with create (the engine's keywords for them)."""
+
+    description: str | None
+    target: Target | None
+    due: date | None
+    anchor_low: str | None
+    anchor_high: str | None
+
+    def keywords(self) -> dict[str, Any]:
+        return attrs.asdict(self, recurse=False)
+
+
+#: --description, --target, --due, --anchor-low, --anchor-high: a ``spec``.
+_spec_options = packed_options(
+    "spec",
+    SpecOptions,
+    click.option("--description", help="What the goal means in the client's words."),
+    click.option("--target", type=TARGET, help="What counts as reached, e.g. phq9<10."),
+    click.option("--due", type=DATE, help="When it should be reached (YYYY-MM-DD)."),
+    click.option("--anchor-low", metavar="TEXT", help="What 0 on the scale looks like."),
+    click.option("--anchor-high", metavar="TEXT", help="What 10 on the scale looks like."),
+)
 
 
 def _show_created(app: App, created: Mapping[str, Any]) -> None:
@@ -119,11 +131,7 @@ def create(
     kind: Kind,
     domains: tuple[Domain, ...],
     values: tuple[str, ...],
-    description: str | None,
-    target: Target | None,
-    due: date | None,
-    anchor_low: str | None,
-    anchor_high: str | None,
+    spec: SpecOptions,
     parent: str | None,
     position: int | None,
     authorship: Authorship,
@@ -138,18 +146,14 @@ def create(
         horizon=horizon,
         kind=kind,
         domains=domains,
-        description=description,
         values=values,
-        target=target,
-        due=due,
         parent=parent,
         position=position,
-        anchor_low=anchor_low,
-        anchor_high=anchor_high,
         authorship=authorship,
         client_agreed=client_agreed,
         modality=modality,
         attributes=attributes_dict(attributes),
+        **spec.keywords(),
     )
     _show_created(app, created)
 
@@ -178,24 +182,11 @@ def chain(
     position: int | None,
     kind: Kind | None,
     domains: tuple[Domain, ...],
-    description: str | None,
-    target: Target | None,
-    due: date | None,
-    anchor_low: str | None,
-    anchor_high: str | None,
+    spec: SpecOptions,
 ) -> None:
     """Add a short-term step TITLE under the long-term GOAL."""
     created = app.engine.chain(
-        goal_ref,
-        title,
-        position=position,
-        kind=kind,
-        domains=domains or None,
-        description=description,
-        target=target,
-        due=due,
-        anchor_low=anchor_low,
-        anchor_high=anchor_high,
+        goal_ref, title, position=position, kind=kind, domains=domains or None, **spec.keywords()
     )
     _show_created(app, created)
 
@@ -258,20 +249,47 @@ def scale(
     out.emit(app, rated, human=render)
 
 
+@attrs.frozen
+class RevisionOptions:
+    """The fields ``goal revise`` may change (None or nothing given: kept as they are)."""
+
+    title: str | None
+    description: str | None
+    horizon: Horizon | None
+    kind: Kind | None
+    domains: tuple[Domain, ...]
+    values: tuple[str, ...]
+    target: Target | str | None
+    due: date | str | None
+    anchor_low: str | None
+    anchor_high: str | None
+    authorship: Authorship | None
+    modality: str | None
+
+    def keywords(self) -> dict[str, Any]:
+        """The engine's keywords (no --domain or --value given: None, keep them)."""
+        given = attrs.asdict(self, recurse=False)
+        return {**given, "domains": self.domains or None, "values": self.values or None}
+
+
 @goal.command()
 @click.argument("goal_ref", metavar="GOAL")
-@click.option("--title")
-@click.option("--description")
-@click.option("--horizon", type=choice_of(Horizon))
-@click.option("--kind", type=choice_of(Kind))
-@click.option("--domain", "domains", type=choice_of(Domain), multiple=True)
-@click.option("--value", "values", multiple=True, help="The values it serves (replaces them).")
-@click.option("--target", type=CLEARABLE_TARGET, help='New target ("" removes it).')
-@click.option("--due", type=CLEARABLE_DATE, help='New due date ("" removes it).')
-@click.option("--anchor-low", metavar="TEXT")
-@click.option("--anchor-high", metavar="TEXT")
-@click.option("--authorship", type=choice_of(Authorship))
-@click.option("--modality", help="Move the goal to another modality (e.g. cbt).")
+@packed_options(
+    "fields",
+    RevisionOptions,
+    click.option("--title"),
+    click.option("--description"),
+    click.option("--horizon", type=choice_of(Horizon)),
+    click.option("--kind", type=choice_of(Kind)),
+    click.option("--domain", "domains", type=choice_of(Domain), multiple=True),
+    click.option("--value", "values", multiple=True, help="The values it serves (replaces them)."),
+    click.option("--target", type=CLEARABLE_TARGET, help='New target ("" removes it).'),
+    click.option("--due", type=CLEARABLE_DATE, help='New due date ("" removes it).'),
+    click.option("--anchor-low", metavar="TEXT"),
+    click.option("--anchor-high", metavar="TEXT"),
+    click.option("--authorship", type=choice_of(Authorship)),
+    click.option("--modality", help="Move the goal to another modality (e.g. cbt)."),
+)
 @functools.partial(attributes_option, clearable=True)
 @click.option("--reason", required=True, help="Why the goal is changing (kept in its history).")
 @json_option
@@ -279,18 +297,7 @@ def scale(
 def revise(
     app: App,
     goal_ref: str,
-    title: str | None,
-    description: str | None,
-    horizon: Horizon | None,
-    kind: Kind | None,
-    domains: tuple[Domain, ...],
-    values: tuple[str, ...],
-    target: Target | str | None,
-    due: date | str | None,
-    anchor_low: str | None,
-    anchor_high: str | None,
-    authorship: Authorship | None,
-    modality: str | None,
+    fields: RevisionOptions,
     attributes: tuple[tuple[str, str], ...],
     reason: str,
 ) -> None:
@@ -305,21 +312,7 @@ def revise(
         merged = {**current, **attributes_dict(attributes)}
         changed_attributes = {k: v for k, v in merged.items() if v != ""}
     revised = app.engine.revise(
-        goal_ref,
-        reason=reason,
-        title=title,
-        description=description,
-        horizon=horizon,
-        kind=kind,
-        domains=domains or None,
-        values=values or None,
-        target=target,
-        due=due,
-        anchor_low=anchor_low,
-        anchor_high=anchor_high,
-        authorship=authorship,
-        modality=modality,
-        attributes=changed_attributes,
+        goal_ref, reason=reason, attributes=changed_attributes, **fields.keywords()
     )
     out.emit(app, revised, human=_render_change("Revised"))
 
@@ -364,31 +357,21 @@ def review(
 
 
 def _transition_command(name: str, doc: str, *, reason: bool) -> click.Command:
-    method = name
-    callback: Callable[..., None]
+    """``goal pause|resume|achieve|abandon|void GOAL``: with a required --reason, or a --note."""
     if reason:
-
-        @click.argument("goal_ref", metavar="GOAL")
-        @click.option("--reason", required=True, help="Why (kept in the goal's history).")
-        @json_option
-        @pass_app
-        def with_reason(app: App, goal_ref: str, reason: str) -> None:
-            result = getattr(app.engine, method)(goal_ref, reason=reason)
-            out.emit(app, result, human=_render_status)
-
-        callback = with_reason
+        given = click.option("--reason", required=True, help="Why (kept in the goal's history).")
     else:
+        given = click.option("--note", help="A remark kept in the goal's history.")
 
-        @click.argument("goal_ref", metavar="GOAL")
-        @click.option("--note", help="A remark kept in the goal's history.")
-        @json_option
-        @pass_app
-        def with_note(app: App, goal_ref: str, note: str | None) -> None:
-            result = getattr(app.engine, method)(goal_ref, note=note)
-            out.emit(app, result, human=_render_status)
+    @click.argument("goal_ref", metavar="GOAL")
+    @given
+    @json_option
+    @pass_app
+    def transition(app: App, /, goal_ref: str, **why: str | None) -> None:
+        result = getattr(app.engine, name)(goal_ref, **why)
+        out.emit(app, result, human=_render_status)
 
-        callback = with_note
-    return click.command(name, help=doc)(callback)
+    return click.command(name, help=doc)(transition)
 
 
 for _name, _doc, _reason in (

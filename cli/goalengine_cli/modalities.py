@@ -69,9 +69,6 @@ def modalities() -> None:
 
 
 def _render_modalities(items: Sequence[Mapping[str, Any]]) -> None:
-    if not items:
-        click.echo("No modalities registered (see `goalengine plugins list`).")
-        return
     out.table(
         ["NAME", "TITLE", "PLUGIN", "ATTRIBUTES", "RULES"],
         [
@@ -84,6 +81,7 @@ def _render_modalities(items: Sequence[Mapping[str, Any]]) -> None:
             )
             for m in items
         ],
+        empty="No modalities registered (see `goalengine plugins list`).",
     )
 
 
@@ -138,12 +136,10 @@ def show(app: App, name: str) -> None:
 
 
 def _render_order(order: Sequence[Mapping[str, Any]]) -> None:
-    if not order:
-        click.echo("No open goals.")
-        return
     out.table(
         ["#", "GOAL", "TITLE", "WHY HERE"],
         [(e["position"], out.short(e["id"]), out.clip(e["title"], 40), e["reason"]) for e in order],
+        empty="No open goals.",
     )
 
 

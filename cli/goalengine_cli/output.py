@@ -7,9 +7,10 @@ never handled in commands: :class:`RootGroup` reports every error in one place (
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -96,12 +97,17 @@ def table(
     *,
     indent: int = 0,
     details: Sequence[Sequence[str]] | None = None,
+    empty: str | None = None,
 ) -> None:
-    """Print ``rows`` in aligned columns under bold ``headers``.
+    """Print ``rows`` in aligned columns under bold ``headers`` (``empty``, when given, instead
+    of a table without rows).
 
     ``details[i]`` are extra lines printed under row ``i``, indented past its first column.
     """
     cells = [["" if c is None else str(c) for c in row] for row in rows]
+    if not cells and empty is not None:
+        click.echo(empty)
+        return
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     pad = " " * indent
 
@@ -114,6 +120,31 @@ def table(
         click.echo(line(row))
         for extra in details[i] if details else ():
             click.echo(sub + extra)
+
+
+@contextlib.contextmanager
+def progress_bar(
+    label: str, *, at_least: int, terminal_only: bool = False
+) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback that shows a bar on stderr once ``total`` is at
+    least ``at_least`` (with ``terminal_only``: only when stderr is a terminal); it is closed
+    when the block ends."""
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < at_least or (terminal_only and not sys.stderr.isatty()):
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def fields(pairs: Iterable[tuple[str, Any]], *, indent: int = 2) -> None:

@@ -138,9 +138,6 @@ def _when(item: Mapping[str, Any]) -> str:
 
 
 def render_ratings(ratings: Sequence[Mapping[str, Any]], indent: int = 0) -> None:
-    if not ratings:
-        click.echo("No ratings.")
-        return
     out.table(
         ["V", "DATE", "RATER", "SCALE", "SESSION", "NOTE"],
         [
@@ -155,13 +152,11 @@ def render_ratings(ratings: Sequence[Mapping[str, Any]], indent: int = 0) -> Non
             for r in ratings
         ],
         indent=indent,
+        empty="No ratings.",
     )
 
 
 def render_reviews(reviews: Sequence[Mapping[str, Any]], indent: int = 0) -> None:
-    if not reviews:
-        click.echo("No reviews.")
-        return
     out.table(
         ["V", "DATE", "OUTCOME", "VALUES", "NOTE"],
         [
@@ -175,6 +170,7 @@ def render_reviews(reviews: Sequence[Mapping[str, Any]], indent: int = 0) -> Non
             for r in reviews
         ],
         indent=indent,
+        empty="No reviews.",
     )
 
 
@@ -183,9 +179,6 @@ def _goal_counts(counts: Mapping[str, int]) -> str:
 
 
 def render_client_list(clients: Sequence[Mapping[str, Any]]) -> None:
-    if not clients:
-        click.echo("No clients yet: add one with `goalengine client add NAME`.")
-        return
     out.table(
         ["ID", "NAME", "MODALITY", "VALUES", "SESSIONS", "LAST", "GOALS"],
         [
@@ -200,6 +193,7 @@ def render_client_list(clients: Sequence[Mapping[str, Any]]) -> None:
             ]
             for c in clients
         ],
+        empty="No clients yet: add one with `goalengine client add NAME`.",
     )
 
 

@@ -11,7 +11,7 @@ import click
 
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
-from goalengine_cli.goal_reads import again, emit_page, page_options
+from goalengine_cli.goal_reads import Page, emit_page, page_options
 from goalengine_cli.params import DATE
 
 
@@ -44,31 +44,12 @@ def add(app: App, client_ref: str, on: date | None, number: int | None) -> None:
 @page_options
 @json_option
 @pass_app
-def list_(
-    app: App,
-    client_ref: str,
-    since: date | None,
-    until: date | None,
-    limit: int,
-    after: int | None,
-    oldest_first: bool,
-) -> None:
+def list_(app: App, client_ref: str, page: Page) -> None:
     """List CLIENT's sessions, newest first, a page at a time."""
-    fetch = functools.partial(
-        app.engine.sessions,
-        client_ref,
-        since=since,
-        until=until,
-        order="oldest" if oldest_first else "newest",
-    )
 
     def render(items: Sequence[Mapping[str, Any]]) -> None:
-        if not items:
-            click.echo("No sessions yet.")
-            return
-        out.table(["#", "DATE", "V"], [[s["number"], s["on"], s["version"]] for s in items])
+        rows = [[s["number"], s["on"], s["version"]] for s in items]
+        out.table(["#", "DATE", "V"], rows, empty="No sessions yet.")
 
-    command = again(
-        f"goalengine session list {client_ref}", since=since, until=until, oldest_first=oldest_first
-    )
-    emit_page(app, fetch, (limit, after), command, render, "sessions")
+    fetch = functools.partial(app.engine.sessions, client_ref)
+    emit_page(app, fetch, page, f"goalengine session list {client_ref}", render, "sessions")
