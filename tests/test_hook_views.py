@@ -219,3 +219,16 @@ def test_a_revised_goal_sees_its_own_steps_with_their_fields(
     by_id = {g.id: g for g in call["client"].goals}
     for key in ("text", "coffee", "walk"):
         check_goal(by_id[case[key]["id"]], key)
+
+
+def test_the_client_view_counts_the_sessions_recorded(engine: GoalEngine, witness: Witness) -> None:
+    """``ClientView.sessions`` is the number of sessions recorded (the client keeps a count, not
+    the list, since its state stopped growing with its history)."""
+    client = engine.add_client("Robin", values=["health"])
+    for day in ("2026-10-01", "2026-10-08", "2026-10-15"):
+        engine.record_session(client["id"], on=day)
+    engine.create_goal(
+        client["id"], "Walk after lunch", horizon="short", kind="process", domains=["behavioral"]
+    )
+    seen = witness.received("validate_goal")[-1]["client"]
+    assert seen.sessions == 3

@@ -1,4 +1,4 @@
-"""Snapshots: small, taken every SNAPSHOT_INTERVAL (25) events, never a reason for a command to fail, and old ones
+"""Snapshots: small, taken every SNAPSHOT_INTERVAL events, never a reason for a command to fail, and old ones
 upcast.
 
 The goal keeps the latest rating of each rater and counts, the client its last session and a

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 
 #: How often a snapshot is taken, in events: loading stays flat however long a history grows.
-SNAPSHOT_INTERVAL = 25
+SNAPSHOT_INTERVAL = 50
 
 
 def _ddl() -> list[str]:
@@ -52,7 +52,7 @@ def _ddl() -> list[str]:
     ]
 
 
-def _apply_readmodel(c: Any, dialect: Dialect, kwargs: dict[str, Any]) -> None:
+def apply_readmodel(c: Any, dialect: Dialect, kwargs: dict[str, Any]) -> None:
     """Run the read-model writes handed to ``save`` inside the events' transaction."""
     for w in kwargs.get("readmodel", ()):
         c.execute(dialect.sql(w.statement), w.params)
@@ -67,15 +67,17 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        _apply_readmodel(c, self.dialect, kwargs)
+        apply_readmodel(c, self.dialect, kwargs)
         # The event insert above took SQLite's write lock: the chain head read now is stable.
-        chain = _chain_writer(self, self.dialect)
-        rows = chain.rows(c, _events(stored_events), _metas(stored_events, kwargs), ids or [])
+        chain = chain_writer(self, self.dialect)
+        rows = chain.rows(
+            c, event_rows(stored_events), chain_metas(stored_events, kwargs), ids or []
+        )
         chain.insert(c, rows)
         return ids
 
 
-def _chain_writer(recorder: Any, dialect: Dialect) -> ChainWriter:
+def chain_writer(recorder: Any, dialect: Dialect) -> ChainWriter:
     writer: ChainWriter | None = getattr(recorder, "_goalengine_chain", None)
     if writer is None:
         writer = ChainWriter(dialect)
@@ -83,13 +85,13 @@ def _chain_writer(recorder: Any, dialect: Dialect) -> ChainWriter:
     return writer
 
 
-def _events(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int, str, bytes]]:
+def event_rows(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int, str, bytes]]:
     return [
         (str(s.originator_id), int(s.originator_version), s.topic, s.state) for s in stored_events
     ]
 
 
-def _metas(stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[EventMeta]:
+def chain_metas(stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[EventMeta]:
     metas: list[EventMeta] | None = kwargs.get("chain")
     if metas is None or len(metas) != len(stored_events):
         raise PersistenceError("events saved without their chain metadata (use GoalApplication)")
@@ -111,7 +113,10 @@ class GoalApplication(Application[Any]):
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Settings come from the store URL alone, never from os.environ.
-        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **self._settings})
+        return Environment(
+            name,
+            {"IS_SNAPSHOTTING_ENABLED": "y", "AGGREGATE_CACHE_MAXSIZE": "1000", **self._settings},
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from goalengine.sqldialect import Dialect
-from goalengine.store import _apply_readmodel, _chain_writer, _events, _metas
+from goalengine.store import apply_readmodel, chain_metas, chain_writer, event_rows
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -23,7 +23,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
-        _apply_readmodel(curs, self.dialect, kwargs)
+        apply_readmodel(curs, self.dialect, kwargs)
 
     @property
     def dialect(self) -> Dialect:
@@ -39,9 +39,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
         # rows are computed from a head no other writer can move until this one commits.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         try:
-            chain = _chain_writer(self, self.dialect)
-            metas = _metas(stored_events, kwargs)
-            chain.insert(curs, chain.rows(curs, _events(stored_events), metas, ids or []))
+            chain = chain_writer(self, self.dialect)
+            metas = chain_metas(stored_events, kwargs)
+            chain.insert(curs, chain.rows(curs, event_rows(stored_events), metas, ids or []))
         except BaseException:
             # eventsourcing commits after catching errors raised here: make sure the
             # transaction is aborted, so that no event is ever stored without its links.

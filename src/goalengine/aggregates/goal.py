@@ -9,14 +9,15 @@ plugin, the clock or the network. The recording time is the event's ``timestamp`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from typing import Any, TypedDict
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from goalengine.aggregates.latest import happened, last_review, latest_rating, with_rating
 from goalengine.errors import Conflict, InvalidInput
-from goalengine.results import GoalState, LastReview, LatestRating
+from goalengine.results import GoalState
 from goalengine.serialization import structure, unstructure
 from goalengine.values import (
     RATER_ROLES,
@@ -190,7 +191,7 @@ class Goal(Aggregate):
         reviews: list[Review] = list(state.pop("reviews", ()))
         latest: tuple[Rating, ...] = ()
         for rating in ratings:
-            latest = _with_rating(latest, rating)
+            latest = with_rating(latest, rating)
         state["latest_ratings"] = latest
         state["rating_count"] = len(ratings)
         state["last_review"] = max(reviews, key=happened) if reviews else None
@@ -199,7 +200,7 @@ class Goal(Aggregate):
     # -- folding (called by the events' apply) --------------------------------------------------
 
     def rated(self, rating: Rating) -> None:
-        self.latest_ratings = _with_rating(self.latest_ratings, rating)
+        self.latest_ratings = with_rating(self.latest_ratings, rating)
         self.rating_count += 1
 
     def reviewed(self, review: Review) -> None:
@@ -420,54 +421,6 @@ class Goal(Aggregate):
             "updated_at": utc_text(self.modified_on),
             "version": self.version,
         }
-
-
-def happened(item: Rating | Review) -> tuple[date, datetime]:
-    """When a rating or review happened, for ordering: its day (the UTC day it was recorded when
-    none was given), then its recording time."""
-    day = item.occurred_on or item.recorded_at.astimezone(UTC).date()
-    return day, item.recorded_at
-
-
-class _When(TypedDict):
-    actor: str
-    recorded_at: str
-    note: str | None
-    occurred_on: str | None
-    day: str
-
-
-def _when(item: Rating | Review) -> _When:
-    return {
-        "actor": str(item.actor),
-        "recorded_at": utc_text(item.recorded_at),
-        "note": item.note,
-        "occurred_on": item.occurred_on.isoformat() if item.occurred_on else None,
-        "day": happened(item)[0].isoformat(),
-    }
-
-
-def latest_rating(r: Rating) -> LatestRating:
-    """A rating as the goal shows it: the actor as ``role:name``, the day it counts on."""
-    return {"value": r.value, "rater": unstructure(r.rater), "session": r.session, **_when(r)}
-
-
-def last_review(r: Review) -> LastReview:
-    return {
-        "outcome": unstructure(r.outcome),
-        "value_alignment": r.value_alignment,
-        **_when(r),
-    }
-
-
-def _with_rating(latest: tuple[Rating, ...], rating: Rating) -> tuple[Rating, ...]:
-    """``latest`` (one rating per rater) after ``rating``: it replaces its rater's rating unless
-    that one happened later (a backfilled older rating never replaces a newer one)."""
-    current = next((r for r in latest if r.rater is rating.rater), None)
-    if current is not None and happened(current) > happened(rating):
-        return latest
-    kept = [r for r in latest if r.rater is not rating.rater] + [rating]
-    return tuple(sorted(kept, key=lambda r: RATER_ROLES.index(r.rater)))
 
 
 _TRANSITIONS: dict[Status, type[Goal.StatusChanged]] = {

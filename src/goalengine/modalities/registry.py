@@ -8,6 +8,7 @@ is registered here.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Self
 
@@ -25,6 +26,8 @@ class PluginRegistry:
     def __init__(self, candidates: Callable[[], list[Candidate]]) -> None:
         self._candidates = candidates
         self._loaded = False
+        self._loading = threading.RLock()
+        self._busy = False
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._info: dict[str, PluginInfo] = {}
@@ -35,11 +38,20 @@ class PluginRegistry:
     # -- loading --------------------------------------------------------------------------------
 
     def load(self) -> Self:
-        """Load every candidate once (later calls do nothing)."""
-        if not self._loaded:
+        """Load every candidate once (later calls do nothing). Thread-safe: a second thread
+        waits until the first has loaded everything, never sees half the plugins."""
+        if self._loaded:
+            return self
+        with self._loading:
+            if self._loaded or self._busy:  # done, or a plugin's import asked from inside
+                return self
+            self._busy = True
+            try:
+                for candidate in self._candidates():
+                    self._load_one(candidate)
+            finally:
+                self._busy = False
             self._loaded = True
-            for candidate in self._candidates():
-                self._load_one(candidate)
         return self
 
     def _fail(self, info: PluginInfo, reason: str, obj: object | None = None) -> None:

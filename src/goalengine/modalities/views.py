@@ -99,5 +99,5 @@ def client_view(
             view_from_doc(d, state.get("modality"), by_id) for d in docs if d["id"] != exclude
         ),
         priorities=tuple(state.get("priorities", ())),
-        sessions=len(state.get("sessions", ())),
+        sessions=int(state.get("session_count", 0)),
     )
