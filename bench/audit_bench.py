@@ -139,7 +139,7 @@ def save_latencies(
         if bare:
             goal: Any = app.repository.get(uuid.UUID(goal_id))
             goal.scale(i, Role.THERAPIST, engine.actor)
-            app.save(goal, readmodel=[engine._row(goal)])
+            app.save(goal)  # the application adds the read-model rows itself
         else:
             engine.scale(goal_id, i)
 

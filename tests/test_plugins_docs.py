@@ -66,7 +66,7 @@ def test_the_documented_plugin_and_its_tests_pass(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "4 passed, 1 skipped" in done.stdout
+    assert "6 passed, 1 skipped" in done.stdout
 
 
 def test_the_documented_plugin_works_from_the_cli(tmp_path: Path) -> None:
