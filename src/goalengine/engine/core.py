@@ -113,11 +113,10 @@ class EngineCore:
         try:
             self._store.app.save(*aggregates)
         except IntegrityError as e:
-            versions = had
             raise ConcurrentWrite(
                 "someone else changed this record at the same moment; nothing was saved, "
                 "run the command again",
-                aggregates=versions,
+                aggregates=had,
             ) from e
         except PersistenceError as e:
             raise StoreError(f"cannot write to store {self.store_url}: {e}") from e
