@@ -139,10 +139,10 @@ def test_export_replay_and_the_access_log(url: str, case: dict[str, str], tmp_pa
         ("show", "auditor:kim"),
     ]
     assert "access" in run(url, "audit", "log", "--access").stdout
-    # Bad files: one line naming the line, exit 2, nothing written.
+    # A damaged file: one line naming the line, exit 1 (an integrity failure), nothing written.
     bad = tmp_path / "bad.jsonl"
     bad.write_text(out.read_text().splitlines(keepends=True)[0] + "{oops\n")
-    result = run(None, "audit", "replay", str(bad), code=2)
+    result = run(None, "audit", "replay", str(bad), code=1)
     assert f"{bad} line 2" in result.stderr
     run(None, "audit", "replay", str(tmp_path / "missing.jsonl"), code=2)
     before = data(url, "audit", "log", "--access")

@@ -19,9 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import make_store_url
-from goalengine import GoalEngine, InvalidInput
+from goalengine import GoalEngine
 from goalengine.audit import offline
 from goalengine.audit.snapshots import holds as _holds
+from goalengine.errors import IntegrityFailure
 
 PARSERS = {"orjson": offline._loads, "json": offline._json_loads}
 
@@ -80,7 +81,7 @@ def test_both_parsers_refuse_damage_alike(
     lines = exported.read_text(encoding="utf-8").splitlines(keepends=True)
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(damage(lines)), encoding="utf-8")
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(IntegrityFailure, match=message):
         offline.load(bad)
 
 
@@ -129,5 +130,5 @@ def test_both_parsers_refuse_a_line_that_is_not_utf8(
     lines[2] = lines[2].replace(b'"owner": "', b'"owner": "\xff')
     bad = tmp_path / "latin.jsonl"
     bad.write_bytes(b"".join(lines))
-    with pytest.raises(InvalidInput, match="line 3: not UTF-8 text"):
+    with pytest.raises(IntegrityFailure, match="line 3: not UTF-8 text"):
         offline.load(bad)

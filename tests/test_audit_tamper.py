@@ -17,7 +17,7 @@ import pytest
 
 from conftest import make_store_url
 from goalengine import GoalEngine
-from goalengine.audit.chain import content_digest, link, seq_digest
+from goalengine.audit.chain import content_digest, link, link_v2, owner_tag, seq_digest
 from goalengine.store import SNAPSHOT_INTERVAL
 
 KINDS = ["sqlite", "postgres"]
@@ -235,11 +235,15 @@ def test_an_edit_with_every_link_recomputed_is_caught_by_an_earlier_checkpoint(
         int(r["nid"]): bytes(r["state"])
         for r in raw.q(f"SELECT {raw.nid} AS nid, state FROM {raw.events}")
     }
+    v2_from = int(
+        raw.q("SELECT value FROM {p}goalengine_meta WHERE key = 'chain_link_v2_from'")[0]["value"]
+    )
     links: dict[str, str] = {}
     digest = "0" * 64
     for r in chain:
-        content = content_digest(salts[r["owner"]], states[int(r["notification_id"])])
-        lk = link(
+        salt = salts[r["owner"]]
+        content = content_digest(salt, states[int(r["notification_id"])])
+        fields = (
             links.get(r["originator_id"], "0" * 64),
             r["originator_id"],
             int(r["originator_version"]),
@@ -247,6 +251,8 @@ def test_an_edit_with_every_link_recomputed_is_caught_by_an_earlier_checkpoint(
             r["recorded_at"],
             content,
         )
+        rule2 = int(r["seq"]) >= v2_from
+        lk = link_v2(*fields, owner_tag(salt)) if rule2 else link(*fields)
         links[r["originator_id"]] = lk
         digest = seq_digest(digest, int(r["seq"]), lk)
         raw.q(

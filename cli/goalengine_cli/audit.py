@@ -266,7 +266,7 @@ def _render_verify(r: Mapping[str, Any]) -> None:
             ("events", r["events"]),
             ("aggregates", r["aggregates"]),
             ("snapshots", r["snapshots_checked"]),
-            ("unreadable", r["unreadable"] or None),
+            ("unchecked", _unchecked_text(r.get("unchecked"))),
             ("head", r["head"]),
             ("backfilled", r.get("chain_backfilled_at")),
         ]
@@ -278,6 +278,17 @@ def _render_verify(r: Mapping[str, Any]) -> None:
         click.echo(click.style(f"  {p['kind']}: ", fg="red") + p["message"])
     if r["problem_count"] > len(r["problems"]):
         click.echo(f"  … and {r['problem_count'] - len(r['problems'])} more")
+
+
+def _unchecked_text(u: Mapping[str, Any] | None) -> str | None:
+    """``3 (salt missing: 3 — a failure)``: how much content was not checked, and why."""
+    if not u or not u.get("events"):
+        return None
+    parts = [
+        f"{why}: {n}" + ("" if why == "erased" else " — a failure")
+        for why, n in u["reasons"].items()
+    ]
+    return f"{u['events']} ({', '.join(parts)})"
 
 
 # -- export and offline replay --------------------------------------------------------------------

@@ -15,6 +15,18 @@ aggregate ``id``::
 with ``link_0`` and ``digest_0`` 64 zeros. ``owner`` is the client the event belongs to (a client's
 own events and its goals' events), or ``""`` for store-level events; each owner has its own random
 32-byte salt. A checkpoint is ``seq:digest_seq``.
+
+That is **rule 1**. Rule 1 does not bind the owner into the link, so a changed ``owner`` (whose
+salt then decides which digest is checked) went unnoticed. Every row from the position stored in
+``goalengine_meta`` under :data:`LINK_V2_KEY` on is linked by **rule 2**, which binds it::
+
+    owner_tag = HMAC-SHA256(key=salt(owner), msg="owner")                        (hex)
+    inner_v   = SHA-256("goalengine.link.v2\n" + link_{v-1} + "\n" + id + "\n" + v
+                        + "\n" + topic + "\n" + recorded_at + "\n" + content_v)  (hex)
+    link_v    = SHA-256("goalengine.link.v2\n" + inner_v + "\n" + owner_tag)     (hex)
+
+Rows before that position keep rule 1 (they are never re-linked: old checkpoints stay valid);
+their owner is checked against the one the events themselves give.
 """
 
 from __future__ import annotations
@@ -34,6 +46,10 @@ from goalengine.when import utc_text
 
 ZERO = "0" * 64
 LINK_TAG = "goalengine.link.v1"
+LINK_TAG_V2 = "goalengine.link.v2"
+OWNER_TAG_MESSAGE = b"owner"
+#: ``goalengine_meta`` key: the first position linked by rule 2 (absent: every row is rule 1).
+LINK_V2_KEY = "chain_link_v2_from"
 SEQ_TAG = "goalengine.seq.v1"
 STORE_OWNER = ""
 
@@ -81,6 +97,36 @@ def content_digest(salt: bytes, state: bytes) -> str:
 def link(prev: str, originator_id: str, version: int, topic: str, at: str, content: str) -> str:
     text = "\n".join((LINK_TAG, prev, originator_id, str(version), topic, at, content))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def owner_tag(salt: bytes) -> str:
+    """The owner's tag (rule 2): HMAC-SHA256 of ``"owner"`` under the owner's salt, in hex. It
+    reveals nothing about the salt, and a verifier holding the salt recognises the owner."""
+    return hmac.new(salt, OWNER_TAG_MESSAGE, hashlib.sha256).hexdigest()
+
+
+def inner_link(
+    prev: str, originator_id: str, version: int, topic: str, at: str, content: str
+) -> str:
+    """Rule 2's inner hash: everything an event's meaning depends on except its owner."""
+    text = "\n".join((LINK_TAG_V2, prev, originator_id, str(version), topic, at, content))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def outer_link(inner: str, tag: str) -> str:
+    """Rule 2's link: the inner hash bound to the owner's tag."""
+    return hashlib.sha256(f"{LINK_TAG_V2}\n{inner}\n{tag}".encode()).hexdigest()
+
+
+def link_v2(
+    prev: str, originator_id: str, version: int, topic: str, at: str, content: str, tag: str
+) -> str:
+    return outer_link(inner_link(prev, originator_id, version, topic, at, content), tag)
+
+
+def rule_of(seq: int, v2_from: int | None) -> int:
+    """The link rule of the row at ``seq`` (2 from ``v2_from`` on; 1 before, or without it)."""
+    return 2 if v2_from is not None and seq >= v2_from else 1
 
 
 def seq_digest(prev: str, seq: int, link_: str) -> str:
@@ -145,7 +191,32 @@ class ChainWriter:
     def __init__(self, dialect: Dialect) -> None:
         self.sql = dialect.sql
         self.salts: dict[str, bytes] = {}
+        self.tags: dict[str, str] = {}
         self._heads: dict[int, str] = {}
+        #: The first position linked by rule 2, once read back committed from the store.
+        self.v2_from: int | None = None
+
+    def rule_2_from(self, cur: Any, next_seq: int) -> int:
+        """The first position of rule 2; recorded (in this transaction) as ``next_seq`` when the
+        store has none yet. Cached only once read back: a rolled-back insert is not believed."""
+        if self.v2_from is not None:
+            return self.v2_from
+        cur.execute(self.sql("SELECT value FROM {p}goalengine_meta WHERE key = ?"), (LINK_V2_KEY,))
+        row = cur.fetchone()
+        if row is not None:
+            self.v2_from = int(row["value"])
+            return self.v2_from
+        cur.execute(
+            self.sql("INSERT INTO {p}goalengine_meta (key, value) VALUES (?, ?)"),
+            (LINK_V2_KEY, str(next_seq)),
+        )
+        return next_seq
+
+    def tag(self, cur: Any, owner: str) -> str:
+        found = self.tags.get(owner)
+        if found is None:
+            found = self.tags[owner] = owner_tag(self.salt(cur, owner))
+        return found
 
     def salt(self, cur: Any, owner: str) -> bytes:
         found = self.salts.get(owner)
@@ -204,6 +275,7 @@ class ChainWriter:
         for oid, version, _, _ in events:
             firsts.setdefault(oid, version)
         seq, digest, last = self.heads(cur, [(o, v - 1) for o, v in firsts.items() if v > 1])
+        self.rule_2_from(cur, seq + 1)
         out = []
         for (oid, version, topic, state), meta, nid in zip(
             events, metas, notification_ids, strict=True
@@ -214,8 +286,9 @@ class ChainWriter:
                 # block the clinician) and let `audit verify` report it.
                 prev = ZERO
             content = content_digest(self.salt(cur, meta.owner), state)
-            lk = link(prev, oid, version, topic, meta.recorded_at, content)
-            seq += 1
+            seq += 1  # ≥ the first position of rule 2: every new row is linked by rule 2
+            tag = self.tag(cur, meta.owner)
+            lk = link_v2(prev, oid, version, topic, meta.recorded_at, content, tag)
             digest = seq_digest(digest, seq, lk)
             last[oid] = lk
             out.append(

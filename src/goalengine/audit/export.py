@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from goalengine.audit.chain import ZERO, recorded_at
+from goalengine.audit.chain import LINK_V2_KEY, ZERO, recorded_at, rule_of
 from goalengine.audit.checkpoints import head, parse_checkpoint, salts
 from goalengine.audit.feed import aggregate_type, chain_rows, notifications
 from goalengine.errors import IntegrityFailure, InvalidInput, StoreError
@@ -52,6 +52,8 @@ def export(
     since_text = recorded_at(since) if since is not None else None
     owner = str(client) if client is not None else None
     owner_salts = salts(store)
+    v2_rows = store.query("SELECT value FROM {p}goalengine_meta WHERE key = ?", (LINK_V2_KEY,))
+    v2_from = int(v2_rows[0]["value"]) if v2_rows else None
     recorder = store.app.recorder
     links: dict[str, str] = {}
     start_links: dict[str, str] = {}
@@ -106,7 +108,7 @@ def export(
                         kind = aggregate_type(str(r["topic"]))
                         aggregates.setdefault(oid, kind)
                         counts["events"] += 1
-                        line = _line(r, prev_link, prev_digest, states[nid])
+                        line = _line(r, prev_link, prev_digest, states[nid], rule_of(seq, v2_from))
                         body.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
                         used_owners.add(str(r["owner"]))
                         first = first or line
@@ -155,8 +157,10 @@ def export(
     return cast(ExportManifest, manifest)
 
 
-def _line(r: dict[str, Any], prev_link: str, prev_digest: str, state: bytes) -> dict[str, Any]:
-    line = {
+def _line(
+    r: dict[str, Any], prev_link: str, prev_digest: str, state: bytes, rule: int
+) -> dict[str, Any]:
+    line: dict[str, Any] = {
         "seq": int(r["seq"]),
         "notification_id": int(r["notification_id"]),
         "originator_id": str(r["originator_id"]),
@@ -170,6 +174,8 @@ def _line(r: dict[str, Any], prev_link: str, prev_digest: str, state: bytes) -> 
         "prev_digest": prev_digest,
         "digest": str(r["digest"]),
     }
+    if rule != 1:
+        line["link_rule"] = rule  # absent: rule 1 (rows linked before rule 2 existed)
     try:
         line["state"] = state.decode("utf-8")
     except UnicodeDecodeError:
@@ -223,6 +229,7 @@ def replay_file(
         "as_of": moment.isoformat() if moment else None,
         "events": len(data.lines),
         "partial": sorted(o for o, v in starts.items() if v != 1),
+        "unchecked": dict(sorted(data.unchecked.items())),
         "clients": clients,
         "goals": goals,
     }

@@ -8,6 +8,7 @@ implementation of the domain here, only the chain arithmetic of :mod:`goalengine
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -24,8 +25,17 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-from goalengine.audit.chain import ZERO, keyed, link, recorded_at, seq_digest
-from goalengine.errors import AmbiguousId, InvalidInput, NotFound
+from goalengine.audit.chain import (
+    ZERO,
+    inner_link,
+    keyed,
+    link,
+    outer_link,
+    owner_tag,
+    recorded_at,
+    seq_digest,
+)
+from goalengine.errors import AmbiguousId, IntegrityFailure, InvalidInput, NotFound
 from goalengine.serialization import register_transcodings
 from goalengine.when import parse_when
 
@@ -79,13 +89,28 @@ class ExportFile:
     of its ``state`` text: one copy of each state) and its line number in ``_line``.
     """
 
-    def __init__(self, path: Path, manifest: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict[str, Any],
+        lines: list[dict[str, Any]],
+        unchecked: dict[str, int] | None = None,
+    ) -> None:
         self.path = path
         self.manifest = manifest
         self.lines = lines
+        #: What could not be checked, and why (count per reason; none is a failure).
+        self.unchecked = unchecked or {}
 
 
-def _bad(path: Path, lineno: int | None, message: str) -> InvalidInput:
+def _bad(path: Path, lineno: int | None, message: str) -> IntegrityFailure:
+    """A defect in the export's content: an integrity failure (exit 1), never a usage error."""
+    where = f"{path}" if lineno is None else f"{path} line {lineno}"
+    return IntegrityFailure(f"{where}: {message}", file=str(path), line=lineno)
+
+
+def _unusable(path: Path, lineno: int | None, message: str) -> InvalidInput:
+    """The file is not an export at all (a usage error, exit 2)."""
     where = f"{path}" if lineno is None else f"{path} line {lineno}"
     return InvalidInput(f"{where}: {message}", file=str(path), line=lineno)
 
@@ -133,19 +158,25 @@ def _state(path: Path, lineno: int, line: dict[str, Any]) -> bytes:
 def _manifest(path: Path, lineno: int, obj: dict[str, Any]) -> dict[str, Any]:
     m = obj.get("manifest")
     if not isinstance(m, dict) or m.get("format") != EXPORT_FORMAT:
-        raise _bad(path, lineno, f"not a goalengine export (no {EXPORT_FORMAT} manifest)")
+        raise _unusable(path, lineno, f"not a goalengine export (no {EXPORT_FORMAT} manifest)")
     if not isinstance(m.get("start_links", {}), dict):
         raise _bad(path, lineno, "the manifest's start_links is not an object")
     return m
 
 
-def _keyed_hashers(path: Path, lineno: int, m: dict[str, Any]) -> dict[str, Any]:
-    """One keyed HMAC per owner, copied for each event (the keyed state is computed once)."""
+def _keyed_hashers(
+    path: Path, lineno: int, m: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One keyed HMAC per owner, copied for each event (the keyed state is computed once), and
+    each owner's tag (rule 2)."""
     try:
         salts = {o: bytes.fromhex(s) for o, s in (m.get("salts") or {}).items()}
     except (ValueError, AttributeError, TypeError):
         raise _bad(path, lineno, "the manifest's salts are not hexadecimal") from None
-    return {o: keyed(salt) for o, salt in salts.items()}
+    return (
+        {o: keyed(salt) for o, salt in salts.items()},
+        {o: owner_tag(salt) for o, salt in salts.items()},
+    )
 
 
 def load(path: Path | str) -> ExportFile:
@@ -162,10 +193,12 @@ def load(path: Path | str) -> ExportFile:
     manifest: dict[str, Any] | None = None
     for lineno, obj in reader:
         manifest = _manifest(path, lineno, obj)
-        hashers = _keyed_hashers(path, lineno, manifest)
+        hashers, tags = _keyed_hashers(path, lineno, manifest)
         break
     if manifest is None:
-        raise _bad(path, None, "the file is empty: no manifest")
+        raise _unusable(path, None, "the file is empty: no manifest")
+    owners: dict[str, str] = {}  # aggregate → the owner its own events give (rule 1 lines)
+    unchecked: dict[str, int] = {}
     start_links: dict[str, Any] = manifest.get("start_links") or {}
     complete = manifest.get("complete")
     links: dict[str, tuple[int, str]] = {}  # oid → (version, link) of its last line so far
@@ -200,18 +233,33 @@ def load(path: Path | str) -> ExportFile:
         state = text.encode() if type(text) is str else _state(path, lineno, obj)
         content, prev_link = obj["content"], obj["prev_link"]
         try:
-            hasher = hashers.get(obj["owner"])
-            if hasher is not None:
-                h = hasher.copy()
-                h.update(state)
-                if h.hexdigest() != content:
-                    raise _bad(
-                        path,
-                        lineno,
-                        f"{_what(oid, version, seq)} was edited: its content does not match its "
-                        "digest",
-                    )
-            lk = link(prev_link, oid, version, topic, obj["recorded_at"], content)
+            owner = obj["owner"]
+            hasher = hashers.get(owner)
+            if hasher is None:
+                # Fail closed: content (and its owner) that cannot be checked is not believed.
+                raise _bad(
+                    path,
+                    lineno,
+                    f"{_what(oid, version, seq)}: the manifest has no salt for its owner "
+                    f"{str(owner)[:8] or '(store)'}: its content cannot be checked",
+                )
+            h = hasher.copy()
+            h.update(state)
+            if h.hexdigest() != content:
+                raise _bad(
+                    path,
+                    lineno,
+                    f"{_what(oid, version, seq)} was edited: its content does not match its digest",
+                )
+            rule = obj.get("link_rule", 1)
+            if rule == 2:
+                inner = inner_link(prev_link, oid, version, topic, obj["recorded_at"], content)
+                lk = outer_link(inner, tags[owner])
+            elif rule == 1:
+                lk = link(prev_link, oid, version, topic, obj["recorded_at"], content)
+                _check_rule1_owner(path, lineno, obj, oid, version, state, owners, unchecked)
+            else:
+                raise _bad(path, lineno, f"{_what(oid, version, seq)}: unknown link rule {rule!r}")
             if lk != obj["link"]:
                 raise _bad(
                     path,
@@ -263,7 +311,53 @@ def load(path: Path | str) -> ExportFile:
         obj["_line"] = lineno
         append(obj)
     _check_manifest(path, manifest, lines)
-    return ExportFile(path, manifest, lines)
+    return ExportFile(path, manifest, lines, unchecked)
+
+
+def _check_rule1_owner(
+    path: Path,
+    lineno: int,
+    obj: dict[str, Any],
+    oid: str,
+    version: int,
+    state: bytes,
+    owners: dict[str, str],
+    unchecked: dict[str, int],
+) -> None:
+    """Rule 1 does not bind the owner: check it against the one the events give."""
+    topic = obj["topic"]
+    if ":Client." in topic:
+        derived: str | None = oid
+    elif ":Goal." in topic:
+        derived = owners.get(oid)
+        if derived is None and version == 1:
+            try:
+                event: Any = _MAPPER().to_domain_event(
+                    StoredEvent(
+                        originator_id=UUID(oid), originator_version=1, topic=topic, state=state
+                    )
+                )
+                derived = owners[oid] = str(event.client_id)
+            except Exception:
+                raise _bad(path, lineno, f"{oid[:8]} version 1 cannot be decoded") from None
+    else:
+        derived = ""
+    if derived is None:
+        # An old (rule 1) goal line whose creation is not in this segment.
+        why = "owner of an old (rule 1) line not derivable from this segment"
+        unchecked[why] = unchecked.get(why, 0) + 1
+    elif derived != obj["owner"]:
+        raise _bad(
+            path,
+            lineno,
+            f"{_what(oid, version, obj['seq'])}: its owner is not the one its events give: "
+            "the line was edited",
+        )
+
+
+@functools.cache
+def _MAPPER() -> Mapper[UUID]:
+    return make_mapper()
 
 
 def _check_manifest(path: Path, m: dict[str, Any], lines: list[dict[str, Any]]) -> None:

@@ -22,6 +22,16 @@ class CheckpointCheck(TypedDict):
     ok: bool
 
 
+class Unchecked(TypedDict):
+    """What a verification could not check, and why (``reasons``: count per reason;
+    ``erased`` is the only one that is not a failure)."""
+
+    events: int
+    reasons: dict[str, int]
+    erased_owners: list[str]
+    owners_without_salt: list[str]
+
+
 class VerifyReport(TypedDict):
     """``audit verify --json``."""
 
@@ -30,6 +40,7 @@ class VerifyReport(TypedDict):
     aggregates: int
     snapshots_checked: int
     unreadable: int
+    unchecked: Unchecked
     head: str
     checkpoints: list[CheckpointCheck]
     chain_backfilled_at: str | None
@@ -66,6 +77,7 @@ class ReplaySummary(TypedDict):
     as_of: str | None
     events: int
     partial: list[str]
+    unchecked: NotRequired[dict[str, int]]
     clients: list[ClientState]
     goals: list[GoalState]
 
