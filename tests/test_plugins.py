@@ -174,13 +174,13 @@ class Thief:
             register(Rule(self.rule, "warning", "Stolen rule"))
 
 
-def test_two_plugins_claiming_one_modality(sqlite_url: str) -> None:
+def test_an_outside_plugin_claiming_a_builtin_modality(sqlite_url: str) -> None:
     with engine_with(sqlite_url, thief=Thief("dbt")) as engine:
         listed = {p["name"]: p for p in engine.list_plugins()}
         assert listed["dbt"]["status"] == "ok"
         assert listed["thief"]["status"] == "failed"
         assert listed["thief"]["reason"] == (
-            "registers modality 'dbt', already registered by plugin 'dbt'; "
+            "registers modality 'dbt', a name reserved for goalengine's built-in plugins; "
             "plugin 'thief' was not loaded"
         )
         # DBT still belongs to dbt.
@@ -192,7 +192,7 @@ def test_a_duplicate_rule_id_fails_the_later_plugin() -> None:
         listed = {p["name"]: p for p in engine.list_plugins()}
         assert listed["thief"]["status"] == "failed"
         assert (
-            "rule 'dbt.hierarchy', already registered by plugin 'dbt'"
+            "rule 'dbt.hierarchy', a name reserved for goalengine's built-in plugins"
             in (listed["thief"]["reason"])
         )
         # Its modality was not registered either: nothing half-loaded.
@@ -208,7 +208,7 @@ def test_a_duplicate_plugin_name_fails_the_later_one(
         failed = [p for p in engine.list_plugins() if p["status"] == "failed"]
         assert len(failed) == 1
         assert (
-            "plugin name 'cbt' is already taken by goalengine.modalities.cbt"
+            "plugin name 'cbt' is reserved for goalengine's built-in plugin"
             in (failed[0]["reason"])
         )
 
@@ -235,7 +235,10 @@ def test_invalid_plugins_are_reported_not_loaded() -> None:
     with engine_with(typo=UnknownHook(), arg=WrongArgument(), reg=RaisingRegister()) as engine:
         listed = {p["name"]: p for p in engine.list_plugins()}
     assert listed["typo"]["reason"] == "implements unknown hook(s): validate_goals"
-    assert "colour" in listed["arg"]["reason"]
+    assert listed["arg"]["reason"] == (
+        "invalid plugin: hook validate_goal takes argument(s) colour that goalengine does not "
+        "pass (it passes: goal, client, modality, action)"
+    )
     assert listed["reg"]["reason"].startswith("raised in register_modalities: TypeError")
     assert all(listed[n]["status"] == "failed" for n in ("typo", "arg", "reg"))
     assert all(listed[n]["status"] == "ok" for n in BUILTIN_PLUGINS)
