@@ -11,7 +11,7 @@ from goalengine.aggregates import Client
 from goalengine.aggregates.client import check_name, check_review_every, check_values
 from goalengine.engine.core import ActorLike, EngineCore
 from goalengine.engine.series import SeriesQuery, series_query
-from goalengine.errors import InvalidInput, NotFound
+from goalengine.errors import Conflict, InvalidInput, NotFound
 from goalengine.results import (
     ClientAsOf,
     ClientDetail,
@@ -78,11 +78,40 @@ class ClientsArea(EngineCore):
             raise InvalidInput(
                 "nothing to revise: give --name, --modality, --value or --review-every"
             )
-        if modality and modality.strip().lower() != c.modality:
-            self._check_modality(modality)
+        if modality is not None and (modality.strip().lower() or None) != c.modality:
+            self._check_goals_under(c, self._check_modality(modality))
         diff = c.revise(changes, reason, self._who(actor))
         self._save(c)
         return {**c.state(), "changes": [unstructure(d) for d in diff]}
+
+    def _check_goals_under(self, c: Client, modality: str | None) -> None:
+        """Refuse a modality change that would leave open goals invalid: each open goal of the
+        client without a modality of its own is checked against ``modality``'s attributes
+        (Conflict naming the goals that need attention, by short id)."""
+        import attrs
+
+        from goalengine.modalities.views import view_from_doc
+
+        docs = self._read.docs("goal", "client_id = ?", (str(c.id),))
+        trouble: list[tuple[str, str]] = []
+        for doc in docs:
+            if doc.get("modality") or doc["status"] not in ("active", "paused"):
+                continue
+            view = attrs.evolve(view_from_doc(doc, c.modality, {}), modality=modality)
+            try:
+                self.plugins.check_attributes(view)
+            except InvalidInput as e:
+                trouble.append((doc["id"], e.message))
+        if trouble:
+            to = f"modality {modality}" if modality else "no modality"
+            listed = "; ".join(f"goal {gid[:8]}: {why}" for gid, why in trouble)
+            raise Conflict(
+                f"client {str(c.id)[:8]} cannot move to {to}: {len(trouble)} open goal(s) need "
+                f"attention first ({listed}); revise them (goal revise GOAL --attr KEY=VALUE, "
+                "or --modality to keep one on its modality), then change the client's",
+                goals=[gid for gid, _ in trouble],
+                reasons=dict(trouble),
+            )
 
     def record_session(
         self,

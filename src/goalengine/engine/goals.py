@@ -47,6 +47,17 @@ from goalengine.when import not_future, parse_day
 class GoalsArea(ClientsArea):
     """Commands on goals (their queries are in :mod:`goalengine.engine.goal_reads`)."""
 
+    def _require_plugin(self, goal: Goal, client: Client | None = None) -> Client:
+        """The one rule of every command that records on a goal: refused with PluginError when
+        the plugin of the goal's effective modality (its own, else its client's) is not loaded
+        — nothing is recorded unvalidated. Reading, history and replay never ask. Returns the
+        goal's client."""
+        c = client if client is not None else self._client(goal.client_id)
+        modality = goal.spec.modality or c.modality
+        if modality:
+            self.plugins.owner(modality)
+        return c
+
     # -- create and chain -----------------------------------------------------------------------
 
     def create_goal(
@@ -105,6 +116,8 @@ class GoalsArea(ClientsArea):
             )
         if parent_goal is None and position is not None:
             raise InvalidInput("--position places a step; it needs --parent")
+        if parent_goal is not None:
+            self._require_plugin(parent_goal, c)
         findings = self._evaluate("create", spec, c, parent=parent_goal)
         goal = Goal(
             client_id=c.id,
@@ -168,6 +181,7 @@ class GoalsArea(ClientsArea):
         if s.parent_id is None:
             raise InvalidInput(f"goal {str(s.id)[:8]} is not a step of another goal")
         parent = self._goal(s.parent_id)
+        self._require_plugin(parent)
         parent.move_step(s.id, position, self._who(actor))
         self._save(parent)
         return parent.state()
@@ -188,6 +202,7 @@ class GoalsArea(ClientsArea):
         """Rate a goal 0-10 and return the rating recorded. ``rater`` defaults to the actor's
         role; ``on`` is when it happened (a session on that day is linked unless ``session``)."""
         g = self._goal(goal)
+        self._require_plugin(g)
         who = self._who(actor)
         if rater is None:
             if who.role not in RATER_ROLES:
@@ -231,6 +246,7 @@ class GoalsArea(ClientsArea):
         attributes. The event stores each changed field's value before and after.
         """
         g = self._goal(goal)
+        client = self._require_plugin(g)
         Goal.check_reason(reason)
         fields: dict[str, Any] = {
             k: v
@@ -257,7 +273,6 @@ class GoalsArea(ClientsArea):
             )
         if fields.get("due") == "":
             fields["due"] = None
-        client = self._client(g.client_id)
         try:
             new_spec = attrs.evolve(g.spec, **self._spec_changes(client, fields))
         except (TypeError, ValueError) as e:
@@ -308,6 +323,7 @@ class GoalsArea(ClientsArea):
         """Record the periodic review of a goal: keep, adjust or retire, and how well it serves
         the client's values (0-10). Returns the goal with the review recorded (``review``)."""
         g = self._goal(goal)
+        self._require_plugin(g)
         g.review(
             parse_enum(ReviewOutcome, outcome, "review outcome"),
             self._who(actor),
@@ -350,8 +366,8 @@ class GoalsArea(ClientsArea):
         self, goal: str | UUID, to: Status, note: str | None, actor: ActorLike
     ) -> GoalChanged:
         g = self._goal(goal)
+        client = self._require_plugin(g)
         g.check_transition(to, note)
-        client = self._client(g.client_id)
         findings = self._evaluate("transition", g.spec, client, goal=g, to=to)
         g.transition(to, self._who(actor), note, findings)
         self._save(g)

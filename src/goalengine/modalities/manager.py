@@ -218,6 +218,8 @@ class PluginManager(PluginRegistry):
         """The owner's order of ``goals`` and its plugin name, or None when nobody answers."""
         if client.modality is None or not goals:
             return None
+        if not self.has_modality(client.modality):
+            return None  # a read: the engine's default order while the plugin is missing
         plugin = self.owner(client.modality)
         answer = self._call(
             "prioritize_goals", plugin, goals=tuple(goals), client=client, modality=client.modality
