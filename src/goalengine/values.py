@@ -57,6 +57,19 @@ class Role(enum.Enum):
 RATER_ROLES = (Role.CLIENT, Role.THERAPIST, Role.COLLATERAL)
 
 
+def parse_rater(text: str | Role) -> Role:
+    """The rater ``text`` names, or InvalidInput listing only the roles that rate goals."""
+    names = [r.value for r in RATER_ROLES]
+    role = text if isinstance(text, Role) else None
+    if role is None and isinstance(text, str) and text.strip().lower() in [r.value for r in Role]:
+        role = Role(text.strip().lower())
+    if role in RATER_ROLES:
+        return role
+    shown = role.value if role is not None else text
+    what = "does not rate goals" if role is not None else "is not a rater"
+    raise InvalidInput(f"rater {shown!r} {what}; choose one of: {', '.join(names)}", choices=names)
+
+
 class Authorship(enum.Enum):
     THERAPIST = "therapist"
     CLIENT = "client"

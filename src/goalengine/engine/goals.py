@@ -40,6 +40,7 @@ from goalengine.values import (
     Status,
     Target,
     parse_enum,
+    parse_rater,
 )
 from goalengine.when import not_future, parse_day
 
@@ -211,7 +212,7 @@ class GoalsArea(ClientsArea):
                 )
             rater_role = who.role
         else:
-            rater_role = parse_enum(Role, rater, "rater")
+            rater_role = parse_rater(rater)
         day = not_future(parse_day(on, "rating date"), "rating date")
         if session is None and day is not None:
             session = self._read.session_on(g.client_id, day)

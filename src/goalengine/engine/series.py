@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 from goalengine.errors import InvalidInput
 from goalengine.readmodels.queries import MAX_PAGE
 from goalengine.results import Order, RaterName
-from goalengine.values import RATER_ROLES, Role, parse_enum
+from goalengine.values import Role, parse_rater
 from goalengine.when import parse_day, parse_when
 
 
@@ -50,11 +50,7 @@ def series_query(
         raise InvalidInput(f"order is 'newest' or 'oldest', not {order!r}")
     role = None
     if rater is not None:
-        role = parse_enum(Role, rater, "rater")
-        if role not in RATER_ROLES:
-            raise InvalidInput(
-                f"rater {role.value!r} does not rate goals; choose client, therapist or collateral"
-            )
+        role = parse_rater(rater)
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
     if first and last and first > last:
         raise InvalidInput(f"--since {first} is after --until {last}")
