@@ -173,6 +173,7 @@ def create(
     help="Domains (default: the parent's).",
 )
 @_spec_options
+@functools.partial(attributes_option, clearable=True)
 @json_option
 @pass_app
 def chain(
@@ -183,10 +184,27 @@ def chain(
     kind: Kind | None,
     domains: tuple[Domain, ...],
     spec: SpecOptions,
+    attributes: tuple[tuple[str, str], ...],
 ) -> None:
-    """Add a short-term step TITLE under the long-term GOAL."""
+    """Add a short-term step TITLE under the long-term GOAL.
+
+    The step inherits the parent's domains (unless --domain), values, authorship, agreement,
+    modality and modality attributes; --attr KEY=VALUE sets one attribute over the inherited
+    ones, KEY= drops an inherited one.
+    """
+    step_attributes = None
+    if attributes:
+        inherited = app.engine.get_goal(goal_ref)["attributes"]
+        merged = {**inherited, **attributes_dict(attributes)}
+        step_attributes = {k: v for k, v in merged.items() if v != ""}
     created = app.engine.chain(
-        goal_ref, title, position=position, kind=kind, domains=domains or None, **spec.keywords()
+        goal_ref,
+        title,
+        position=position,
+        kind=kind,
+        domains=domains or None,
+        attributes=step_attributes,
+        **spec.keywords(),
     )
     _show_created(app, created)
 

@@ -147,14 +147,18 @@ class GoalsArea(ClientsArea):
         due: date | str | None = None,
         anchor_low: str | None = None,
         anchor_high: str | None = None,
+        attributes: Mapping[str, str] | None = None,
         actor: ActorLike = None,
     ) -> GoalChanged:
         """Add a short-term step under a long-term goal (at 1-based ``position``, default last).
 
-        The step inherits the parent's domains (unless given), values, authorship, agreement,
-        modality and modality attributes; both goals are saved in one transaction.
+        The step inherits from its parent: the domains (unless ``domains`` is given), the
+        values, authorship, client agreement and modality, and the modality attributes unless
+        ``attributes`` is given (then exactly those, ``{}`` for none). Both goals are saved in
+        one transaction. Refused (PluginError) when the parent's modality plugin is missing.
         """
         parent = self._goal(goal)
+        self._require_plugin(parent)
         return self.create_goal(
             parent.client_id,
             title,
@@ -172,7 +176,7 @@ class GoalsArea(ClientsArea):
             authorship=parent.spec.authorship,
             client_agreed=parent.spec.client_agreed,
             modality=parent.spec.modality,
-            attributes=dict(parent.spec.attributes),
+            attributes=dict(parent.spec.attributes) if attributes is None else attributes,
             actor=actor,
         )
 
