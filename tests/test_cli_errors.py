@@ -374,7 +374,7 @@ CASES: list[Case] = [
         "a value the client does not hold",
         lambda s: ["goal", "create", s["client"], "T", *CREATE, "--value", "wealth"],
         2,
-        r"'wealth' is not one of Alex's values",
+        r"a value given is not one of client \w{8}'s 1 declared value\(s\)",
         "InvalidInput",
     ),
     (

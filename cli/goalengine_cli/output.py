@@ -225,6 +225,8 @@ def report(exc: BaseException, app: App, argv: Sequence[str]) -> int:
     if isinstance(exc, GoalEngineError):
         kind, message, code = exc.type, exc.message, exc.exit_code
         details = dict(exc.details)
+        if not (app.json or wants_json(argv)):
+            message = exc.screen  # a person may see the names and titles details carry
     elif isinstance(exc, click.UsageError):
         kind, message, code = "UsageError", exc.format_message(), exc.exit_code
         if exc.ctx is not None:

@@ -7,24 +7,73 @@ CLI conventions: 1 refused by the domain, 2 usage, 3 environment.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# ``scheme://user:secret@`` in a URL, and ``password=secret`` in a libpq connection string.
+_URL_SECRET = re.compile(r"(?i)([a-z][a-z0-9+.\-]*://[^\s:/@]*):[^\s/]*@")
+_KEY_SECRET = re.compile(r"(?i)\b(password|passwd|pwd)\s*=\s*('[^']*'|\S+)")
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential replaced by ``***``: the password of a URL
+    (``postgresql://user:***@host``) and ``password=…`` of a connection string."""
+    text = _URL_SECRET.sub(r"\1:***@", text)
+    return _KEY_SECRET.sub(r"\1=***", text)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redacted(v) for v in value)
+    return value
 
 
 class GoalEngineError(Exception):
-    """Base class of every error goalengine raises on purpose."""
+    """Base class of every error goalengine raises on purpose.
+
+    ``message`` names records by their short id, never by their content (a client's name, a
+    goal's title, a note or a value): embedders log exceptions. What a screen needs to show
+    (the titles of an ambiguous prefix's candidates) goes in ``details``. Credentials are
+    redacted from both, whatever raised the error.
+    """
 
     exit_code = 1
     #: Whether running the same command again may succeed (a write conflict, a busy store).
     retryable = False
 
     def __init__(self, message: str, **details: Any) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.details = details
+        self.details: dict[str, Any] = _redacted(details)
 
     @property
     def type(self) -> str:
         return type(self).__name__
+
+    @property
+    def screen(self) -> str:
+        """The message with what ``details`` carries for a person at a screen (the CLI's human
+        output): the names or titles of an ambiguous prefix's candidates, the value given and
+        the declared ones. Never logged by goalengine; ``message`` stays free of content."""
+        text = self.message
+        for c in self.details.get("candidates") or ():
+            label = next((v for k, v in c.items() if k != "id" and v), None)
+            short = str(c.get("id", ""))[:8]
+            if label and short:
+                text = text.replace(short, f"{short} ({label})", 1)
+        extra: list[str] = []
+        if isinstance(self.details.get("given"), str):
+            extra.append(f"given {self.details['given']!r}")
+        values = self.details.get("values")
+        if isinstance(values, list) and "value" in self.message:
+            listed = "; ".join(f"{i}. {v}" for i, v in enumerate(values, 1))
+            extra.append(f"declared: {listed or 'none'}")
+        return f"{text} ({', '.join(extra)})" if extra else text
 
 
 class InvalidInput(GoalEngineError):

@@ -194,15 +194,21 @@ class Client(Aggregate):
             if 1 <= rank <= len(self.values):
                 return self.values[rank - 1]
             raise InvalidInput(
-                f"{self.name} has {len(self.values)} ranked value(s); there is no value {rank}"
+                f"client {str(self.id)[:8]} has {len(self.values)} ranked value(s); there is "
+                f"no value {rank}",
+                client_id=str(self.id),
+                values=list(self.values),
             )
         for value in self.values:
             if value.casefold() == t.casefold():
                 return value
-        known = "; ".join(f"{i}. {v}" for i, v in enumerate(self.values, 1)) or "none declared"
+        # The message names no value (embedders log it): ``details`` has what a screen shows.
         raise InvalidInput(
-            f"{text!r} is not one of {self.name}'s values ({known}); add it with "
+            f"a value given is not one of client {str(self.id)[:8]}'s {len(self.values)} "
+            "declared value(s); give one by its text or rank, or add it with "
             "`client revise --value` first",
+            client_id=str(self.id),
+            given=text,
             values=list(self.values),
         )
 

@@ -74,7 +74,8 @@ class ReadModels:
             candidates: list[dict[str, Any]] = [
                 {"id": i, label: docs.get(i, {}).get(label)} for i in found[:10]
             ]
-            listing = ", ".join(f"{c['id'][:8]} ({c[label]})" for c in candidates)
+            # Short ids only: the candidates' names and titles are in ``details``.
+            listing = ", ".join(c["id"][:8] for c in candidates)
             raise AmbiguousId(
                 f"{kind} id {text!r} is ambiguous: {listing}; type more characters",
                 candidates=candidates,
