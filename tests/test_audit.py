@@ -232,7 +232,7 @@ def test_a_format_1_store_is_upgraded_by_backfilling_the_chain(tmp_path: Path) -
     conn.execute("UPDATE goalengine_meta SET value = '1' WHERE key = 'format'")
     conn.commit()
     conn.close()
-    with GoalEngine(url) as e:
+    with GoalEngine(url, actor="therapist:lee") as e:
         # Upgraded through format 2 (the chain backfilled) to this one (read models rebuilt).
         assert e.store_info()["format"] == FORMAT_VERSION
         report = e.verify()

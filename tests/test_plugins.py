@@ -84,8 +84,8 @@ def test_builtins_are_entry_points_of_the_goalengine_group() -> None:
 
 
 def test_goalengine_plugins_limits_what_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOALENGINE_PLUGINS", "core, dbt")
-    with GoalEngine("memory://") as engine:
+    # The CLI turns GOALENGINE_PLUGINS into make_manager(only=...); the engine reads no variable.
+    with GoalEngine("memory://", plugins=make_manager(only=["core", " dbt"])) as engine:
         assert [p["name"] for p in engine.list_plugins()] == ["core", "dbt"]
         assert [m["name"] for m in engine.list_modalities()] == ["dbt"]
         with pytest.raises(
@@ -97,8 +97,7 @@ def test_goalengine_plugins_limits_what_loads(monkeypatch: pytest.MonkeyPatch) -
 def test_goalengine_plugins_naming_a_missing_plugin_reports_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("GOALENGINE_PLUGINS", "core,nosuch")
-    with GoalEngine("memory://") as engine:
+    with GoalEngine("memory://", plugins=make_manager(only=["core", "nosuch"])) as engine:
         listed = {p["name"]: p for p in engine.list_plugins()}
         assert listed["core"]["status"] == "ok"
         assert listed["nosuch"]["status"] == "failed"
@@ -109,8 +108,7 @@ def test_a_module_can_be_loaded_by_name_without_installing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = write_plugin(tmp_path, monkeypatch, MOOD)
-    monkeypatch.setenv("GOALENGINE_PLUGINS", f"core,mood={module}")
-    with GoalEngine("memory://") as engine:
+    with GoalEngine("memory://", plugins=make_manager(only=["core", f"mood={module}"])) as engine:
         (mood,) = [p for p in engine.list_plugins() if p["name"] == "mood"]
         assert mood["status"] == "ok"
         assert mood["version"] == "2.3.4"
@@ -203,8 +201,8 @@ def test_a_duplicate_plugin_name_fails_the_later_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = write_plugin(tmp_path, monkeypatch, MOOD)
-    monkeypatch.setenv("GOALENGINE_PLUGINS", f"core,cbt,cbt={module}")
-    with GoalEngine("memory://") as engine:
+    only = ["core", "cbt", f"cbt={module}"]
+    with GoalEngine("memory://", plugins=make_manager(only=only)) as engine:
         failed = [p for p in engine.list_plugins() if p["status"] == "failed"]
         assert len(failed) == 1
         assert (

@@ -395,7 +395,9 @@ def test_engines_opening_a_new_store_at_the_same_moment_all_succeed(shared_url: 
 
 
 def test_each_memory_store_is_its_own_and_gone_when_closed() -> None:
-    with GoalEngine("memory://") as first, GoalEngine("memory://") as second:
+    with GoalEngine("memory://", actor="therapist:lee") as first, GoalEngine(
+        "memory://", actor="therapist:lee"
+    ) as second:
         record_a_little(first)
         assert [c["name"] for c in first.list_clients()] == ["Alex"]
         assert second.list_clients() == []

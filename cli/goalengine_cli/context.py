@@ -17,19 +17,105 @@ import click
 
 if TYPE_CHECKING:
     from goalengine.engine import GoalEngine
+    from goalengine.modalities.manager import PluginManager
     from goalengine.values import Actor
 
 F = TypeVar("F", bound=Any)
 
+#: Commands that only read a store: on a store that does not exist they refuse (exit 3,
+#: ``no store at …``) and create nothing. Audited reads and exports record an access, but only
+#: in a store that is there.
+READ_ONLY = frozenset(
+    {
+        "admin rebuild",
+        "audit checkpoint",
+        "audit export",
+        "audit history",
+        "audit log",
+        "audit replay",
+        "audit show",
+        "audit verify",
+        "client history",
+        "client list",
+        "client priorities",
+        "client show",
+        "goal history",
+        "goal list",
+        "goal ratings",
+        "goal reviews",
+        "goal show",
+        "goal suggest-steps",
+        "review",
+        "session list",
+    }
+)
+#: Commands that record: they create the store on first use. (``plugins list`` and
+#: ``modalities list/show`` open the store today; issue 8 makes them need none.)
+WRITES = frozenset(
+    {
+        "init",
+        "demo",
+        "client add",
+        "client revise",
+        "client prioritize",
+        "goal abandon",
+        "goal achieve",
+        "goal chain",
+        "goal create",
+        "goal pause",
+        "goal reorder",
+        "goal resume",
+        "goal review",
+        "goal revise",
+        "goal scale",
+        "goal void",
+        "session add",
+        "plugins install",
+        "plugins list",
+        "modalities list",
+        "modalities show",
+        "plugins new",
+        "plugins uninstall",
+    }
+)
+
+
+def command_name(ctx: click.Context) -> str:
+    """The command's path below the root group: ``goal show``."""
+    return " ".join(ctx.command_path.split()[1:])
+
 
 class App:
-    """The settings of one invocation and the engine they open (lazily)."""
+    """The settings of one invocation and the engine they open (lazily).
+
+    The CLI is the one place that reads the environment: ``main.cli`` resolves
+    ``GOALENGINE_STORE`` (``store``), ``GOALENGINE_ACTOR`` (``actor``, else the operating-system
+    user when the engine opens) and ``GOALENGINE_PLUGINS`` (``plugins``), and hands them to the
+    engine as arguments.
+    """
 
     def __init__(self) -> None:
         self.store: str | None = None
         self.actor: Actor | None = None
+        #: The plugins to load by name (``GOALENGINE_PLUGINS``); None: every installed plugin.
+        self.plugins: list[str] | None = None
         self.json = False
         self._engine: GoalEngine | None = None
+
+    def plugin_manager(self) -> PluginManager:
+        """The plugins this invocation loads (not loaded yet)."""
+        if self.plugins is None:
+            from goalengine.engine.core import installed_plugins
+
+            return installed_plugins()
+        from goalengine.modalities.manager import make_manager
+
+        return make_manager(only=self.plugins)
+
+    def creates_store(self) -> bool:
+        """Whether the command running may create a missing store (see :data:`READ_ONLY`)."""
+        ctx = click.get_current_context(silent=True)
+        return ctx is None or command_name(ctx) not in READ_ONLY
 
     @property
     def store_url(self) -> str:
@@ -42,9 +128,16 @@ class App:
     def engine(self) -> GoalEngine:
         """The engine on :attr:`store`, opened on first use and kept for the invocation."""
         if self._engine is None:
+            from goalengine.config import default_actor
             from goalengine.engine import GoalEngine
 
-            self._engine = GoalEngine(self.store, actor=self.actor)
+            # store None: the default file in the data directory (made 0700 on a write).
+            self._engine = GoalEngine(
+                self.store,
+                actor=self.actor or default_actor(),
+                plugins=self.plugin_manager(),
+                create=self.creates_store(),
+            )
         return self._engine
 
     def use_store(self, url: str) -> None:

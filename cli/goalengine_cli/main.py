@@ -32,9 +32,11 @@ command that needs it.
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from goalengine.config import ENV_ACTOR, ENV_STORE
+from goalengine.config import ENV_ACTOR, ENV_PLUGINS, ENV_STORE
 from goalengine.values import Actor
 from goalengine_cli import goal_reads  # noqa: F401  (registers goal show/list/…)
 from goalengine_cli.admin import admin, demo, init
@@ -72,9 +74,23 @@ from goalengine_cli.sessions import session
 def cli(ctx: click.Context, store: str | None, actor: Actor | None) -> None:
     """Therapy goals as an auditable record: set, scale, chain, revise and review them."""
     app = ctx.ensure_object(App)
+    # Every file this invocation writes (stores, their -wal/-shm, exports) is private.
+    previous = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(previous))
     if store:
         app.store = store
     app.actor = actor
+    # GOALENGINE_PLUGINS: read here (click treats an empty variable as unset), set but empty
+    # is a mistake, never "no plugins".
+    plugin_names = os.environ.get(ENV_PLUGINS)
+    if plugin_names is not None:
+        app.plugins = [p.strip() for p in plugin_names.split(",") if p.strip()]
+        if not app.plugins:
+            raise click.BadParameter(
+                f"{ENV_PLUGINS} is set but names no plugin; unset it to load every installed "
+                "plugin, or list the ones to load, e.g. core,cbt",
+                param_hint=ENV_PLUGINS,
+            )
     ctx.call_on_close(app.close)
 
 

@@ -23,7 +23,7 @@ from eventsourcing.utils import Environment
 
 from goalengine.aggregates import Client, Goal
 from goalengine.audit.chain import STORE_OWNER, ChainWriter, EventMeta, chain_ddl, recorded_at
-from goalengine.config import APP_NAME, StoreConfig
+from goalengine.config import APP_NAME, StoreConfig, create_private
 from goalengine.errors import StoreError
 from goalengine.readmodels.projection import writes_for
 from goalengine.readmodels.tables import ddl as readmodel_ddl
@@ -158,19 +158,30 @@ def salt_owner(aggregate: Any) -> str:
     return STORE_OWNER
 
 
+def missing_store(config: StoreConfig) -> StoreError:
+    """The refusal of a read-only open where there is no store (nothing was created)."""
+    shown = config.display
+    return StoreError(
+        f"no store at {shown}; create it with goalengine --store {shown} init", store=shown
+    )
+
+
 class Store:
     """An open store: the eventsourcing application plus SQL access to the read models."""
 
-    def __init__(self, config: StoreConfig) -> None:
+    def __init__(self, config: StoreConfig, *, create: bool = True) -> None:
+        """Open the store at ``config``. ``create``: make a new store when there is none (a
+        SQLite file created 0600, a PostgreSQL schema); with ``create=False`` a missing store
+        raises :class:`StoreError` (``no store at …``) and nothing is created."""
         self.config = config
         #: The format found on open when it is older than this engine's (None: current).
         self.upgraded_from: int | None = None
         found: int | None = None
         lock: Any = None
         if config.kind == "sqlite":
-            found = self._check_sqlite_path()
+            found = self._check_sqlite_path(create)
         if config.kind == "postgres":
-            found, lock = self._ensure_schema()
+            found, lock = self._ensure_schema(create)
         try:
             # A store of a newer format is refused before anything opens it for writing.
             self._refuse_newer(found)
@@ -193,41 +204,51 @@ class Store:
 
     # -- opening --------------------------------------------------------------------------------
 
-    def _check_sqlite_path(self) -> int | None:
-        """Check the path; return the format an existing store records (read-only peek)."""
+    def _missing(self) -> StoreError:
+        return missing_store(self.config)
+
+    def _check_sqlite_path(self, create: bool) -> int | None:
+        """Check the path; return the format an existing store records (read-only peek).
+
+        A new store's file is created here, empty and 0600 whatever the umask: SQLite gives its
+        ``-wal`` and ``-shm`` files the database file's mode."""
         path = self.config.path
         assert path is not None
-        if path.is_dir():
-            raise StoreError(f"cannot open store {self.config.url}: {path} is a directory")
-        if not path.parent.exists():
-            raise StoreError(
-                f"cannot open store {self.config.url}: directory {path.parent} does not exist"
-            )
-        if path.exists():
-            with path.open("rb") as f:
-                head = f.read(16)
+        url = self.config.url
+        try:
+            if path.is_dir():
+                raise StoreError(f"cannot open store {url}: {path} is a directory")
+            if not path.parent.exists():
+                raise StoreError(f"cannot open store {url}: directory {path.parent} does not exist")
+            if not path.parent.is_dir():
+                raise StoreError(f"cannot open store {url}: {path.parent} is not a directory")
+            head = b""
+            if path.exists():
+                with path.open("rb") as f:
+                    head = f.read(16)
             if head and head != b"SQLite format 3\x00":
-                raise StoreError(
-                    f"cannot open store {self.config.url}: {path} is not a SQLite file"
-                )
+                raise StoreError(f"cannot open store {url}: {path} is not a SQLite file")
+            found: int | None = None
             if head:
+                conn = sqlite3.connect(path)  # no write; the last close tidies the WAL
                 try:
-                    conn = sqlite3.connect(path)  # no write; the last close tidies the WAL
-                    try:
-                        return _stored_format(conn.execute, "?")
-                    finally:
-                        conn.close()
-                except sqlite3.Error as e:
-                    raise StoreError(
-                        f"cannot open store {self.config.url}: {_first_line(e)}",
-                        store=self.config.url,
-                    ) from e
-        return None
+                    found = _stored_format(conn.execute, "?")
+                finally:
+                    conn.close()
+            if found is None and not create:
+                raise self._missing()
+            if not head:
+                create_private(path)
+            return found
+        except (OSError, sqlite3.Error, ValueError) as e:
+            raise StoreError(f"cannot open store {url}: {_first_line(e)}", store=url) from e
 
-    def _ensure_schema(self) -> tuple[int | None, Any]:
+    def _ensure_schema(self, create: bool) -> tuple[int | None, Any]:
         """Create the store's schema if missing; return the format it records, if any, and a
         connection holding the store's set-up lock: PostgreSQL's ``CREATE … IF NOT EXISTS`` is
-        not safe against a second engine creating the same tables at the same moment."""
+        not safe against a second engine creating the same tables at the same moment.
+        ``create=False``: a schema that does not exist or holds no store is refused, and
+        nothing is created."""
         try:
             import psycopg
         except ImportError as e:  # installed without the postgres extra (tested)
@@ -247,6 +268,14 @@ class Store:
             )
             try:
                 conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"goalengine:{c.schema}",))
+                if not create:
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_namespace WHERE nspname = %s", (c.schema,)
+                    ).fetchone()
+                    found = _stored_format(conn.execute, "%s", f'"{c.schema}".') if exists else None
+                    if found is None:
+                        raise self._missing()
+                    return found, conn
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{c.schema}"')
                 return _stored_format(conn.execute, "%s", f'"{c.schema}".'), conn
             except BaseException:

@@ -101,8 +101,10 @@ def test_the_cli_lists_the_installed_plugin(tmp_path: Any) -> None:
 
 def test_goalengine_plugins_limits_what_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     require_installed()
-    monkeypatch.setenv("GOALENGINE_PLUGINS", "core,cbt")
-    with GoalEngine("memory://") as engine:
+    # The CLI turns GOALENGINE_PLUGINS into make_manager(only=...); the engine reads no variable.
+    from goalengine.modalities.manager import make_manager
+
+    with GoalEngine("memory://", plugins=make_manager(only=["core", "cbt"])) as engine:
         assert [p["name"] for p in engine.list_plugins()] == ["core", "cbt"]
 
 

@@ -9,7 +9,6 @@ modality rules before anything is decided.
 
 from __future__ import annotations
 
-import getpass
 from typing import Any, Literal
 from uuid import UUID
 
@@ -18,15 +17,21 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from goalengine.aggregates import Client, Goal
 from goalengine.audit.entries import history_entry
-from goalengine.config import parse_store_url
-from goalengine.errors import ConcurrentWrite, GoalEngineError, NotFound, StoreError
+from goalengine.config import default_actor, parse_store_url
+from goalengine.errors import (
+    ConcurrentWrite,
+    GoalEngineError,
+    InvalidInput,
+    NotFound,
+    StoreError,
+)
 from goalengine.modalities.manager import PluginManager
 from goalengine.modalities.types import ClientView
 from goalengine.modalities.views import client_view, view_from_doc, view_from_spec
 from goalengine.readmodels import ReadModels, rebuild
 from goalengine.results import HistoryEntry
-from goalengine.store import FORMAT_VERSION, Store
-from goalengine.values import Actor, Finding, GoalSpec, Role, Status
+from goalengine.store import FORMAT_VERSION, Store, missing_store
+from goalengine.values import Actor, Finding, GoalSpec, Status
 
 ActorLike = Actor | str | None
 
@@ -40,19 +45,24 @@ ACTIONS = {
 }
 
 
-def default_actor() -> Actor:
-    """``therapist:`` + the operating-system user name."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # pragma: no cover - no user name on this platform
-        user = "unknown"
-    return Actor(Role.THERAPIST, user or "unknown")
-
-
 def as_actor(value: ActorLike) -> Actor | None:
     if value is None or isinstance(value, Actor):
         return value
     return Actor.parse(value)
+
+
+def installed_plugins() -> PluginManager:
+    """A manager of every installed plugin (built-ins first), whatever ``GOALENGINE_PLUGINS``
+    says: the engine reads no environment (the CLI turns that variable into
+    ``make_manager(only=...)``)."""
+    from importlib.metadata import entry_points
+
+    from goalengine.modalities.discovery import BUILTIN_PLUGINS
+    from goalengine.modalities.hookspecs import ENTRY_POINT_GROUP
+    from goalengine.modalities.manager import make_manager
+
+    others = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(BUILTIN_PLUGINS)
+    return make_manager(only=[*BUILTIN_PLUGINS, *sorted(others)])
 
 
 class EngineCore:
@@ -64,18 +74,23 @@ class EngineCore:
         *,
         actor: ActorLike = None,
         plugins: PluginManager | None = None,
+        create: bool = True,
     ) -> None:
-        from goalengine.config import data_dir, default_store_url
+        from goalengine.config import data_dir, default_store_url, private_dir
 
         url = store or default_store_url()
         config = parse_store_url(url)
         if store is None and config.path is not None:
-            data_dir().mkdir(parents=True, exist_ok=True)
-        self.actor: Actor = as_actor(actor) or default_actor()
+            if create:
+                private_dir(data_dir())
+            elif not config.path.exists():
+                raise missing_store(config)  # not "the data directory does not exist"
+        # No actor: reads work, and every command that would record an event is refused.
+        self.actor: Actor | None = as_actor(actor)
         self.store_url = config.display
-        self._store = Store(config)
+        self._store = Store(config, create=create)
         self._read = ReadModels(self._store)
-        # None: the installed plugins (entry points, GOALENGINE_PLUGINS), loaded on first use.
+        # None: every installed plugin (entry points), loaded on first use.
         self._plugin_manager = plugins
         if self._store.upgraded_from is not None:
             self._upgrade_read_models()
@@ -104,7 +119,16 @@ class EngineCore:
     # -- acting ---------------------------------------------------------------------------------
 
     def _who(self, actor: ActorLike) -> Actor:
-        return as_actor(actor) or self.actor
+        """Who records this command's events: ``actor=`` of the command, else the engine's."""
+        who = as_actor(actor) or self.actor
+        if who is None:
+            raise InvalidInput(
+                "no actor: this command records who did it; open the engine with "
+                "GoalEngine(store, actor='therapist:NAME') or pass actor='ROLE:NAME' to the "
+                "command (nothing was recorded)",
+                param="actor",
+            )
+        return who
 
     def _save(self, *aggregates: Any) -> None:
         """Record the pending events of ``aggregates`` with their read-model rows, atomically."""
@@ -158,9 +182,7 @@ class EngineCore:
     def plugins(self) -> PluginManager:
         """The plugin manager (loaded on first use; ``GoalEngine(plugins=...)`` overrides it)."""
         if self._plugin_manager is None:
-            from goalengine.modalities.manager import make_manager
-
-            self._plugin_manager = make_manager()
+            self._plugin_manager = installed_plugins()
         return self._plugin_manager.load()
 
     def _check_modality(self, modality: str | None) -> str | None:
@@ -215,4 +237,11 @@ class EngineCore:
         return self.plugins.evaluate(view, client_view(client.state(), docs, exclude), action)
 
 
-__all__ = ["ActorLike", "EngineCore", "GoalEngineError", "as_actor", "default_actor"]
+__all__ = [
+    "ActorLike",
+    "EngineCore",
+    "GoalEngineError",
+    "as_actor",
+    "default_actor",
+    "installed_plugins",
+]
