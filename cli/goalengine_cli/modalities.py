@@ -89,8 +89,10 @@ def _render_modalities(items: Sequence[Mapping[str, Any]]) -> None:
 @json_option
 @pass_app
 def list_(app: App) -> None:
-    """List the registered modalities."""
-    out.emit(app, app.engine.list_modalities(), human=_render_modalities)
+    """List the registered modalities (needs no store)."""
+    from goalengine.modalities import listing
+
+    out.emit(app, listing.modalities(app.plugin_manager().load()), human=_render_modalities)
 
 
 def _render_rules(rules: Sequence[Mapping[str, Any]]) -> None:
@@ -128,8 +130,11 @@ def _render_modality(m: Mapping[str, Any]) -> None:
 @json_option
 @pass_app
 def show(app: App, name: str) -> None:
-    """Show modality NAME: its attributes and its rules (ids, severities, sources)."""
-    out.emit(app, app.engine.show_modality(name), human=_render_modality)
+    """Show modality NAME: its attributes and its rules (ids, severities, sources); needs no
+    store."""
+    from goalengine.modalities import listing
+
+    out.emit(app, listing.modality(app.plugin_manager().load(), name), human=_render_modality)
 
 
 # -- priorities --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from goalengine.errors import InvalidInput, PluginError
+from goalengine.errors import InvalidInput, NotFound, PluginError
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
 
@@ -50,8 +50,10 @@ def _render(items: Sequence[Mapping[str, Any]]) -> None:
 @pass_app
 def list_(app: App) -> None:
     """List the plugins: name, version, status (ok or failed, with the reason), modalities,
-    hooks and rules."""
-    out.emit(app, app.engine.list_plugins(), human=_render)
+    hooks and rules. Needs no store."""
+    from goalengine.modalities import listing
+
+    out.emit(app, listing.plugins(app.plugin_manager().load()), human=_render)
 
 
 def _pip(app: App, *args: str) -> dict[str, Any]:
@@ -101,8 +103,26 @@ def uninstall(app: App, packages: tuple[str, ...]) -> None:
     """Uninstall plugins (pip uninstall -y) from the environment goalengine runs in."""
     if any(p.strip().lower() == "goalengine" for p in packages):
         raise InvalidInput("refusing to uninstall goalengine itself; use pip for that")
+    missing = [p for p in packages if not _installed(p)]
+    if missing:
+        raise NotFound(
+            f"not installed: {', '.join(missing)}; nothing was uninstalled "
+            "(`pip list` shows what is, `goalengine plugins list` what loads)",
+            packages=missing,
+        )
     result = _pip(app, "uninstall", "-y", *packages)
     out.emit(app, {**result, "packages": list(packages)}, human=_done("Uninstalled", packages))
+
+
+def _installed(package: str) -> bool:
+    """Whether distribution ``package`` is installed in the interpreter goalengine runs in."""
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution(package.strip())
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return True
 
 
 # -- plugins new -------------------------------------------------------------------------------

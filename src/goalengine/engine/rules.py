@@ -7,7 +7,6 @@ manager (:mod:`goalengine.modalities.manager`) on frozen views. Replay never com
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 from uuid import UUID
 
 import attrs
@@ -15,17 +14,16 @@ import attrs
 from goalengine.aggregates import Client
 from goalengine.engine.core import EngineCore
 from goalengine.errors import Conflict, InvalidInput
-from goalengine.modalities.manager import PluginInfo as LoadedPlugin
-from goalengine.modalities.types import ClientView, GoalView, Modality, Rule
+from goalengine.modalities import listing
+from goalengine.modalities.manager import PluginManager
+from goalengine.modalities.types import ClientView, GoalView
 from goalengine.results import (
     ClientReview,
-    ModalityBase,
     ModalityDetail,
     ModalityInfo,
     PluginInfo,
     Prioritized,
     PriorityEntry,
-    RuleInfo,
     StepSuggestion,
 )
 from goalengine.serialization import unstructure
@@ -52,34 +50,7 @@ class RulesArea(EngineCore):
         return self._order(view, goals)
 
     def _order(self, view: ClientView, goals: list[GoalView]) -> list[PriorityEntry]:
-        by_id = {str(g.id): g for g in goals}
-        rows: Sequence[tuple[GoalView, str, str | None, str | None]]
-        answer = self.plugins.prioritize(goals, view)
-        if answer is not None:
-            order, plugin = answer
-            info = self.plugins.plugins()
-            version = next((p.version for p in info if p.name == plugin), "unknown")
-            rows = [(by_id[p.goal_id], p.reason, plugin, version) for p in order]
-        else:
-            explicit = [by_id[i] for i in view.priorities if i in by_id]
-            rest = [g for g in goals if g not in explicit]
-            rows = [(g, "clinician's order", None, None) for g in explicit] + [
-                (g, "default order: oldest first", None, None) for g in rest
-            ]
-        return [
-            {
-                "position": position,
-                "id": str(g.id),
-                "title": g.title,
-                "status": unstructure(g.status),
-                "category": g.attr("category"),
-                "attributes": dict(g.attributes),
-                "reason": reason,
-                "plugin": plugin,
-                "plugin_version": version,
-            }
-            for position, (g, reason, plugin, version) in enumerate(rows, 1)
-        ]
+        return priority_order(self.plugins, view, goals)
 
     def prioritize_client(
         self, client: str | UUID, goals: Sequence[str | UUID], *, actor: Actor | str | None = None
@@ -178,58 +149,49 @@ class RulesArea(EngineCore):
     def list_plugins(self) -> list[PluginInfo]:
         """Every plugin the engine tried to load: name, version, status (ok/failed), reason,
         modalities, hooks, rules and attributes."""
-        return [cast(PluginInfo, p.as_dict()) for p in self.plugins.plugins()]
+        return listing.plugins(self.plugins)
 
     def list_modalities(self) -> list[ModalityInfo]:
         """The registered modalities with the plugin that provides each."""
-        pm = self.plugins
-        return [
-            {
-                **_modality(m, info),
-                "attributes": [a.key for a in pm.attributes(m.name)],
-                "rules": [r.id for r in pm.rules(info.name, m.name)],
-            }
-            for m, info in pm.modalities()
-        ]
+        return listing.modalities(self.plugins)
 
     def show_modality(self, name: str) -> ModalityDetail:
         """One modality: its attributes (schema) and its rules, then the rules every goal gets."""
-        pm = self.plugins
-        m, info = pm.modality(name.strip().lower())
+        return listing.modality(self.plugins, name)
 
-        def rule(r: Rule, plugin: LoadedPlugin) -> RuleInfo:
-            return {
-                "id": r.id,
-                "severity": unstructure(r.severity),
-                "title": r.title,
-                "explanation": r.explanation,
-                "source": r.source,
-                "plugin": plugin.name,
-                "plugin_version": plugin.version,
-            }
 
-        return {
-            **_modality(m, info),
-            "attributes": [
-                {
-                    "key": a.key,
-                    "description": a.description,
-                    "choices": list(a.choices),
-                    "required": a.required,
-                }
-                for a in pm.attributes(m.name)
-            ],
-            "rules": [rule(r, info) for r in pm.rules(info.name, m.name)],
-            "general_rules": [rule(r, p) for p in pm.unscoped_plugins() for r in pm.rules(p.name)],
+def priority_order(
+    pm: PluginManager, view: ClientView, goals: list[GoalView]
+) -> list[PriorityEntry]:
+    """The one ordering of a client's open top-level goals, each with the reason for its place:
+    ``client priorities`` and ``goal list --client`` both show it. The plugin owning the
+    client's modality answers; otherwise (or when it answers None, or its plugin is not loaded)
+    the clinician's explicit order, then the oldest goals first."""
+    by_id = {str(g.id): g for g in goals}
+    rows: Sequence[tuple[GoalView, str, str | None, str | None]]
+    answer = pm.prioritize(goals, view)
+    if answer is not None:
+        order, plugin = answer
+        info = pm.plugins()
+        version = next((p.version for p in info if p.name == plugin), "unknown")
+        rows = [(by_id[p.goal_id], p.reason, plugin, version) for p in order]
+    else:
+        explicit = [by_id[i] for i in view.priorities if i in by_id]
+        rest = [g for g in goals if g not in explicit]
+        rows = [(g, "clinician's order", None, None) for g in explicit] + [
+            (g, "default order: oldest first", None, None) for g in rest
+        ]
+    return [
+        {
+            "position": position,
+            "id": str(g.id),
+            "title": g.title,
+            "status": unstructure(g.status),
+            "category": g.attr("category"),
+            "attributes": dict(g.attributes),
+            "reason": reason,
+            "plugin": plugin,
+            "plugin_version": version,
         }
-
-
-def _modality(m: Modality, info: LoadedPlugin) -> ModalityBase:
-    return {
-        "name": m.name,
-        "title": m.title,
-        "description": m.description,
-        "plugin": info.name,
-        "plugin_version": info.version,
-        "plugin_status": info.status,
-    }
+        for position, (g, reason, plugin, version) in enumerate(rows, 1)
+    ]
