@@ -116,7 +116,9 @@ def test_a_client_and_their_goals(engine: GoalEngine, refuses: Any) -> None:
     listed = engine.list_goals(client=sam["id"])
     assert [(g["depth"], g["position"]) for g in listed] == [(0, None), (0, None)]
     for entry in listed:
-        assert {k: v for k, v in entry.items() if k not in ("depth", "position")} == (
+        assert entry["priority_reason"] == "default order: oldest first"
+        shown_keys = ("depth", "position", "priority_reason")
+        assert {k: v for k, v in entry.items() if k not in shown_keys} == (
             engine.get_goal(entry["id"])
         )
 

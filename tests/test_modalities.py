@@ -334,12 +334,16 @@ def test_dbt_refuses_a_lower_category_first_while_life_is_at_risk(engine: GoalEn
     assert event["findings"] == done["findings"]
     assert event["order"] == [life, skills, therapy]
     assert event["reasons"][0].startswith("1. life-threatening behaviour")
-    # goal list --client follows the clinician's order.
-    assert [g["id"] for g in engine.list_goals(client=cid)] == [life, skills, therapy]
+    # goal list --client orders exactly as client priorities does (DBT: the hierarchy first).
+    listed = engine.list_goals(client=cid)
+    order = engine.prioritized_goals(cid)
+    assert [g["id"] for g in listed] == [o["id"] for o in order] == [life, therapy, skills]
+    assert [g["priority_reason"] for g in listed] == [o["reason"] for o in order]
     # Once the risk is resolved, a lower category may go first.
     engine.achieve(life)
     engine.prioritize_client(cid, [skills, therapy])
-    assert [g["id"] for g in engine.list_goals(client=cid, status="active")] == [skills, therapy]
+    active = [g["id"] for g in engine.list_goals(client=cid, status="active")]
+    assert active == [o["id"] for o in engine.prioritized_goals(cid)] == [therapy, skills]
 
 
 def test_dbt_review_puts_imminent_risk_first(engine: GoalEngine) -> None:

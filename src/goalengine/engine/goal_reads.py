@@ -64,12 +64,26 @@ class GoalReadsArea(EngineCore):
         """Goals from the read model: each client's top-level goals in creation order (with
         ``client``: the clinician's order from ``prioritize_client`` first), each followed by its
         steps in chain order (``depth`` 1). Voided goals are left out unless asked for by
-        ``status="voided"`` or ``include_voided``."""
-        return self._read.goal_tree(
-            client=None if client is None else self._read.resolve("client", client),
-            status=None if status is None else parse_enum(Status, status, "status"),
-            include_voided=include_voided,
+        ``status="voided"`` or ``include_voided``.
+
+        With ``client``, the open top-level goals come in exactly the order of
+        :meth:`prioritized_goals` (the modality's plugin, e.g. DBT's hierarchy, else the
+        clinician's order, then the oldest), each with its ``priority_reason``."""
+        wanted = None if status is None else parse_enum(Status, status, "status")
+        if client is None:
+            return self._read.goal_tree(status=wanted, include_voided=include_voided)
+        from goalengine.engine.rules import priority_order
+
+        c = self._client(client)
+        view = self._client_view(c)
+        order = priority_order(self.plugins, view, list(view.open_goals()))
+        reasons = {e["id"]: e["reason"] for e in order}
+        entries = self._read.goal_tree(
+            client=c.id, status=wanted, include_voided=include_voided, order=list(reasons)
         )
+        for entry in entries:
+            entry["priority_reason"] = reasons.get(entry["id"])
+        return entries
 
     def history(self, goal: str | UUID) -> list[HistoryEntry]:
         """Every event of a goal in order: version, type, recorded time, actor, what changed."""

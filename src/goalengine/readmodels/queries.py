@@ -116,10 +116,12 @@ class ReadModels:
         client: UUID | None = None,
         status: Status | None = None,
         include_voided: bool = False,
+        order: Sequence[str] | None = None,
     ) -> list[GoalEntry]:
-        """Goals in tree order: each top-level goal (with ``client``: the clinician's explicit
-        order first, then creation order) followed by its steps in chain order, with ``depth``
-        and 1-based ``position`` among its parent's steps."""
+        """Goals in tree order: each top-level goal (with ``client``: the goals of ``order``
+        first — the engine's priority order — else the clinician's explicit order, then creation
+        order) followed by its steps in chain order, with ``depth`` and 1-based ``position``
+        among its parent's steps."""
         where: list[str] = []
         params: list[Any] = []
         if client is not None:
@@ -133,8 +135,10 @@ class ReadModels:
             params.append(Status.VOIDED.value)
         docs = self.docs("goal", " AND ".join(where), params)
         if client is not None:
-            owner = self.doc("client", client)
-            rank = {g: i for i, g in enumerate(owner.get("priorities", []) if owner else [])}
+            if order is None:
+                owner = self.doc("client", client)
+                order = owner.get("priorities", []) if owner else []
+            rank = {g: i for i, g in enumerate(order)}
             docs.sort(key=lambda d: rank.get(d["id"], len(rank)))
         return tree_order(docs)
 

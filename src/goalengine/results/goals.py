@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from goalengine.results.common import (
     AuthorshipName,
@@ -95,6 +95,9 @@ class GoalEntry(GoalState):
 
     depth: int
     position: int | None
+    #: With ``list_goals(client=...)``: why an open top-level goal is in its place (exactly as
+    #: ``prioritized_goals`` gives it); None for steps and closed goals.
+    priority_reason: NotRequired[str | None]
 
 
 class GoalChanged(GoalState):
