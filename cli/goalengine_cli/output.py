@@ -342,7 +342,11 @@ def history_summary(entry: Mapping[str, Any]) -> tuple[str, list[str]]:
         rest = {k: v for k, v in entry.items() if k not in _HISTORY_BASE}
         summary = "; ".join(f"{k}: {field_text(k, v)}" for k, v in rest.items())
     for f in entry.get("findings") or ():
-        extra.append(f"{f.get('severity')}: {f.get('message')} ({f.get('rule')})")
+        by = " ".join(str(x) for x in (f.get("plugin"), f.get("plugin_version")) if x)
+        extra.append(
+            f"{f.get('severity')}: {f.get('message')} ({f.get('rule')}"
+            + (f"; {by})" if by else ")")
+        )
     return summary, extra
 
 
