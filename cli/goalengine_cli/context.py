@@ -119,10 +119,12 @@ class App:
 
     @property
     def store_url(self) -> str:
-        """The store this invocation uses (the default SQLite file when none was given)."""
+        """The store this invocation uses (the default SQLite file when none was given), its
+        password shown as ``***``: for messages."""
         from goalengine.config import default_store_url
+        from goalengine.errors import redact
 
-        return self.store or default_store_url()
+        return redact(self.store or default_store_url())
 
     @property
     def engine(self) -> GoalEngine:

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from goalengine.errors import GoalEngineError
+from goalengine.errors import GoalEngineError, redact
 from goalengine_cli.context import App
 
 SCALE_FULL, SCALE_EMPTY = "▇", "▁"
@@ -243,6 +243,7 @@ def report(exc: BaseException, app: App, argv: Sequence[str]) -> int:
     else:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         kind, message, code = "StoreError", f"store failure on {app.store_url}: {first}", 3
+        message = redact(message)  # a database error may quote the connection's password
     if app.json or wants_json(argv):
         error = {"type": kind, "message": _one_line(message), "details": details}
         click.echo(dump({"error": error}))

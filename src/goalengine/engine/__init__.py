@@ -35,10 +35,12 @@ class GoalEngine(AuditArea, RulesArea, AdminArea):
     4
 
     ``store`` is a URL (``sqlite:///file.db``, ``memory://``, ``postgresql://…``); without one the
-    default SQLite file in the user's data directory is used. ``actor`` (``role:name``) is recorded
-    on every event; each command also takes ``actor=`` to act as someone else. ``plugins`` (from
+    default SQLite file in the user's data directory is used; ``create=False`` refuses a store
+    that is not there instead of creating it. ``actor`` (``role:name``) is recorded on every
+    event; each command also takes ``actor=`` to act as someone else; without either, commands
+    that record are refused. ``plugins`` (from
     :func:`goalengine.modalities.manager.make_manager`) replaces the installed plugins, which are
-    otherwise loaded on first use (``GOALENGINE_PLUGINS`` limits them).
+    otherwise all loaded on first use. The engine reads no environment variable.
 
     One engine serves one thread at a time; see docs/embedding.md for concurrency.
     """
