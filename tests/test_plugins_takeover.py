@@ -143,6 +143,21 @@ def test_two_outside_plugins_claiming_one_modality_get_neither(
     assert done["value"] == 4
 
 
+def test_two_outside_plugins_under_one_name_both_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write_plugin(tmp_path, monkeypatch, mood_plugin("1.0"))
+    second = write_plugin(tmp_path, monkeypatch, mood_plugin("2.0", "other"))
+    plugins = make_manager(only=["core", f"mood={first}", f"mood={second}"])
+    failed = [p for p in plugins.plugins() if p.status == "failed"]
+    assert [p.module for p in failed] == [first, second]
+    assert failed[0].reason == (
+        f"plugin name 'mood' is claimed by {first} and {second}; neither is loaded until one is "
+        "left out of GOALENGINE_PLUGINS or uninstalled"
+    )
+    assert "mood" not in [m.name for m, _ in plugins.modalities()]
+
+
 def test_trylast_does_not_decide_who_owns_a_name() -> None:
     class Late:
         @hookimpl(trylast=True)

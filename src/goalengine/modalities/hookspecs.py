@@ -50,8 +50,9 @@ def register_modalities(register: Callable[[Modality], None]) -> None:
     Every plugin's implementation is called once, when the plugin loads.
 
     :param register: call ``register(Modality(name=..., title=..., description=...))`` once per
-        modality. A name another plugin already registered makes this plugin fail to load (the
-        failure names both plugins).
+        modality. A built-in's modality name (``core``, ``act``, ``cbt``, ``dbt``) makes this
+        plugin fail to load; a name another outside plugin also registers makes both fail (each
+        failure names the other) — the load order never decides.
     :return: nothing.
     """
 
@@ -78,8 +79,9 @@ def register_rules(register: Callable[[Rule], None]) -> None:
     may be flagged by the plugin's evaluation hooks; ``modalities show`` lists them.
 
     :param register: call ``register(Rule(id=..., severity=..., title=..., explanation=...,
-        source=...))`` once per rule. An id another plugin already registered makes this plugin
-        fail to load.
+        source=...))`` once per rule. An id under a built-in's prefix (``core.``, ``act.``,
+        ``cbt.``, ``dbt.``) makes this plugin fail to load; an id another outside plugin also
+        registers makes both fail.
     :return: nothing.
     """
 

@@ -153,10 +153,10 @@ class PluginRegistry:
                     f"{c.module} was not loaded (give it another entry-point name)",
                 )
                 continue
-            if key != c.name:  # the same built-in twice, or one outside module listed twice
+            others = [m for m in modules.get(c.name, []) if m != c.module]
+            if key != c.name and not others:  # the same module listed twice: load it once
                 continue
             self._info[key] = info
-            others = [m for m in modules.get(c.name, []) if m != c.module]
             if others:
                 self._fail(
                     info,
