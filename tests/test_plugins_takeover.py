@@ -334,6 +334,31 @@ def test_load_failures_are_one_line(
     assert reason_lines[0].strip().startswith("reason: invalid plugin: hook validate_goal takes")
 
 
+class RaisesLong:
+    """A modality whose rule raises with a multi-line message holding a path."""
+
+    @hookimpl
+    def register_modalities(self, register: Any) -> None:
+        register(Modality("longfail", "Long failure"))
+
+    @hookimpl
+    def validate_goal(self, goal: Any) -> None:
+        raise OSError("cannot open /srv/rules/table.csv\n  while checking")
+
+
+def test_a_hook_failure_is_one_line_too() -> None:
+    with engine_with(longfail=RaisesLong()) as engine:
+        client = engine.add_client("Alex", modality="longfail")
+        before = engine.fingerprint()
+        with pytest.raises(PluginError) as refused:
+            engine.create_goal(client["id"], "Walk 20 minutes after lunch", **SHORT)
+        assert refused.value.message == (
+            "plugin longfail raised in validate_goal: OSError: cannot open table.csv while "
+            "checking; nothing was recorded"
+        )
+        assert engine.fingerprint() == before
+
+
 # -- listings without a store, uninstall of what is not installed ------------------------------
 
 

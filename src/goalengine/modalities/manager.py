@@ -28,7 +28,7 @@ from goalengine.modalities.discovery import (
     given_plugins,
     host_info,
 )
-from goalengine.modalities.registry import PluginRegistry
+from goalengine.modalities.registry import PluginRegistry, one_line
 from goalengine.modalities.types import (
     ClientView,
     Flag,
@@ -84,6 +84,7 @@ class PluginManager(PluginRegistry):
     def _failed(self, plugin: str, hook: str, reason: str) -> PluginError:
         """Mark ``plugin`` failed for ``reason``: the error that refuses the command."""
         info = self._info[plugin]
+        reason = one_line(reason)
         info.status, info.reason = "failed", reason
         return PluginError(
             f"plugin {info.label} {reason}; nothing was recorded",
