@@ -49,8 +49,8 @@ READ_ONLY = frozenset(
         "session list",
     }
 )
-#: Commands that record: they create the store on first use. (``plugins list`` and
-#: ``modalities list/show`` open the store today; issue 8 makes them need none.)
+#: Commands that record: they create the store on first use. (``plugins …`` and
+#: ``modalities list/show`` open no store; they are listed so that every command is classed.)
 WRITES = frozenset(
     {
         "init",
