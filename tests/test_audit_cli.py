@@ -74,8 +74,12 @@ def test_verify_checkpoint_and_tampering(url: str, case: dict[str, str], tmp_pat
     assert "Integrity OK" in human.stdout
     # Signed checkpoints need the key; it can come from the environment too.
     run(url, "audit", "verify", "--checkpoint", cp["checkpoint"], code=2)
-    env = {"GOALENGINE_AUDIT_KEY": "a secret kept apart from the store"}
+    # The key is the file's bytes exactly as given: its newline is part of it (no stripping).
+    env = {"GOALENGINE_AUDIT_KEY": "a secret kept apart from the store\n"}
     run(url, "audit", "verify", "--checkpoint", cp["checkpoint"], env=env)
+    stripped = {"GOALENGINE_AUDIT_KEY": "a secret kept apart from the store"}
+    bad = run(url, "audit", "verify", "--checkpoint", cp["checkpoint"], env=stripped, code=2)
+    assert "bad signature" in bad.stderr
     run(url, "audit", "verify", "--checkpoint", "7:nothex", code=2)
     # Edit a stored event behind goalengine's back.
     _tamper(url, case["goal"])

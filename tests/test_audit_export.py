@@ -284,7 +284,8 @@ def _edit(line: str, **changes: Any) -> str:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda ls: ls[:-1], "manifest lists"),
+        (lambda ls: ls[:-1], "access record .* is missing"),
+        (lambda ls: [*ls[:-2], ls[-1]], "does not come right after"),
         (lambda ls: [*ls[:-1], ls[-1][:40]], "line 2[0-9]|truncated|cut short"),
         (lambda ls: [ls[0], *ls[2:]], "line 2: .* does not start from|first line"),
         (lambda ls: [ls[0], ls[2], ls[1], *ls[3:]], "line 2"),

@@ -28,17 +28,19 @@ PROGRESS_FROM = 2000
 
 
 def _key(key_file: Path | None) -> bytes | None:
-    """The auditor's HMAC key: the file's bytes, else ``GOALENGINE_AUDIT_KEY``, else none."""
+    """The auditor's HMAC key: the file's bytes exactly as they are (a trailing newline is part
+    of the key; nothing is stripped), else ``GOALENGINE_AUDIT_KEY``'s value as UTF-8, exactly
+    as given, else none (docs/audit.md, "Signed checkpoints")."""
     if key_file is not None:
         try:
-            data = key_file.read_bytes().strip()
+            data = key_file.read_bytes()
         except OSError as e:
             raise InvalidInput(f"cannot read key file {key_file}: {e.strerror or e}") from e
         if not data:
             raise InvalidInput(f"key file {key_file} is empty")
         return data
-    env = os.environ.get(ENV_AUDIT_KEY, "").strip()
-    return env.encode() if env else None
+    env = os.environ.get(ENV_AUDIT_KEY, "")
+    return env.encode("utf-8") if env else None
 
 
 key_option = click.option(
@@ -299,12 +301,27 @@ def _unchecked_text(u: Mapping[str, Any] | None) -> str | None:
     "--out", "out_path", required=True, type=click.Path(path_type=Path), help="The file to write."
 )
 @click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's records.")
-@click.option("--since", type=SINCE, help="Only events from this time (a chain segment).")
+@click.option("--since", type=SINCE, help="From the first position recorded at or after this time.")
+@click.option(
+    "--from", "from_position", type=click.IntRange(min=1), help="From this store position."
+)
 @json_option
 @pass_app
-def export(app: App, out_path: Path, client_ref: str | None, since: datetime | None) -> None:
-    """Write the events with their links as JSON Lines, the manifest first (recorded)."""
-    manifest = app.engine.export(out_path, client=client_ref, since=since)
+def export(
+    app: App,
+    out_path: Path,
+    client_ref: str | None,
+    since: datetime | None,
+    from_position: int | None,
+) -> None:
+    """Write a contiguous range of the chain as JSON Lines, the manifest first (recorded).
+
+    --client keeps the other positions as skeleton rows (no content), so the file still
+    verifies against a store checkpoint.
+    """
+    manifest = app.engine.export(
+        out_path, client=client_ref, since=since, from_position=from_position
+    )
 
     def render(m: Mapping[str, Any]) -> None:
         c = m["counts"]
@@ -317,7 +334,13 @@ def export(app: App, out_path: Path, client_ref: str | None, since: datetime | N
                 ("from", out.local_time(m["time_range"]["first"])),
                 ("to", out.local_time(m["time_range"]["last"])),
                 ("checkpoint", m["checkpoint"]),
+                ("recorded at", m.get("access_checkpoint")),
             ]
+        )
+        click.echo(
+            "  a checkpoint at or after the export's record (`audit checkpoint` now) "
+            "authenticates its manifest",
+            err=True,
         )
 
     out.emit(app, manifest, human=render)
@@ -358,6 +381,17 @@ def replay(
             f"{file}: verified, {r['events']} events from {m['engine_version']} "
             f"(checkpoint {m['checkpoint'][:20]}…)"
         )
+        if r.get("manifest_authenticated"):
+            click.echo(f"  manifest authenticated by {r.get('authenticated_by')}")
+        elif r.get("unauthenticated"):
+            where = r.get("authenticated_by") or "no access record (an old export)"
+            click.echo(
+                click.style("  manifest not authenticated", fg="yellow")
+                + f" (needs a checkpoint covering {where}): "
+                + ", ".join(r["unauthenticated"]),
+            )
+        for why, n in (r.get("unchecked") or {}).items():
+            click.echo(f"  unchecked: {n} ({why})")
         out.table(
             ["ID", "TITLE", "STATUS", "SCALE", "V"],
             [

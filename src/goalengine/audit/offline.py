@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -39,7 +40,9 @@ from goalengine.errors import AmbiguousId, IntegrityFailure, InvalidInput, NotFo
 from goalengine.serialization import register_transcodings
 from goalengine.when import parse_when
 
-EXPORT_FORMAT = "goalengine-export/1"
+EXPORT_FORMAT = "goalengine-export/2"
+#: Formats read: 1 (before contiguous ranges, skeleton rows and the trailer) and 2.
+READ_FORMATS = ("goalengine-export/1", EXPORT_FORMAT)
 LINE_KEYS = (
     "seq",
     "notification_id",
@@ -99,6 +102,9 @@ class ExportFile:
         self.path = path
         self.manifest = manifest
         self.lines = lines
+        self.digests: dict[int, str] = {}
+        #: The export's access record in the trailer: (position, id); None in old exports.
+        self.access: tuple[int, str] | None = None
         #: What could not be checked, and why (count per reason; none is a failure).
         self.unchecked = unchecked or {}
 
@@ -157,7 +163,7 @@ def _state(path: Path, lineno: int, line: dict[str, Any]) -> bytes:
 
 def _manifest(path: Path, lineno: int, obj: dict[str, Any]) -> dict[str, Any]:
     m = obj.get("manifest")
-    if not isinstance(m, dict) or m.get("format") != EXPORT_FORMAT:
+    if not isinstance(m, dict) or m.get("format") not in READ_FORMATS:
         raise _unusable(path, lineno, f"not a goalengine export (no {EXPORT_FORMAT} manifest)")
     if not isinstance(m.get("start_links", {}), dict):
         raise _bad(path, lineno, "the manifest's start_links is not an object")
@@ -203,10 +209,46 @@ def load(path: Path | str) -> ExportFile:
     complete = manifest.get("complete")
     links: dict[str, tuple[int, str]] = {}  # oid → (version, link) of its last line so far
     ids: dict[str, str] = {}  # as written → canonical (each id is checked once)
-    started = False  # an event line was read
+    started = False  # a line was read
     prev_seq, prev_digest = 0, manifest.get("start_digest")
     append = lines.append
+    digests: dict[int, str] = {}  # every position's digest (checkpoints may fall on any)
+    known_tags = set(tags.values())  # the owners whose content this export holds
+    body_skeletons = 0
+    in_trailer = False
+    access: tuple[int, str] | None = None  # the access record's (position, id)
+    contiguous = manifest.get("format") == EXPORT_FORMAT  # format 1 client exports had gaps
+    first_body: int | None = None  # the range's first and last (position, digest)
+    last_body: tuple[int, str] | None = None
     for lineno, obj in reader:
+        if obj.get("skeleton") is True:
+            seq, lk, trailer = _skeleton(path, lineno, obj, known_tags, unchecked)
+            if obj.get("access_record") is True:
+                if access is not None:
+                    raise _bad(path, lineno, "a second access record")
+                access = (seq, str(obj["originator_id"]))
+            if trailer:
+                in_trailer = True
+            elif in_trailer:
+                raise _bad(path, lineno, "a line of the range after the trailer: reordered")
+            else:
+                body_skeletons += 1
+            if started and seq != prev_seq + 1:
+                raise _bad(path, lineno, f"position {seq} does not come right after {prev_seq}")
+            if obj["prev_digest"] != prev_digest:
+                raise _bad(path, lineno, f"position {seq} does not follow the line before it")
+            if seq_digest(prev_digest, seq, lk) != obj["digest"]:
+                raise _bad(path, lineno, f"position {seq}: its sequence digest does not follow")
+            started = True
+            prev_seq, prev_digest = seq, obj["digest"]
+            digests[seq] = prev_digest
+            if not trailer:
+                last_body = (seq, prev_digest)
+                if first_body is None:
+                    first_body = seq
+            continue
+        if in_trailer:
+            raise _bad(path, lineno, "an event line after the trailer: reordered")
         if not obj.keys() >= _LINE_KEY_SET:
             missing = [k for k in LINE_KEYS if k not in obj]
             raise _bad(path, lineno, f"missing {', '.join(missing)}")
@@ -292,7 +334,7 @@ def load(path: Path | str) -> ExportFile:
                 f"{_what(oid, version, seq)} does not start from the link the manifest gives",
             )
         links[oid] = (version, lk)
-        # Continuity of the sequence.
+        # Continuity of the sequence: an export is a contiguous range of positions.
         if not started:
             if obj["prev_digest"] != prev_digest:
                 raise _bad(path, lineno, "the first line does not start from the manifest's digest")
@@ -300,18 +342,123 @@ def load(path: Path | str) -> ExportFile:
         elif seq != prev_seq + 1:
             if seq <= prev_seq:
                 raise _bad(path, lineno, f"position {seq} comes after {prev_seq}: reordered")
-            if complete:
+            if complete or contiguous:
                 raise _bad(path, lineno, f"positions {prev_seq + 1}..{seq - 1} are missing")
         elif obj["prev_digest"] != prev_digest:
             raise _bad(path, lineno, f"position {seq} does not follow position {prev_seq}")
         prev_seq, prev_digest = seq, digest
+        digests[seq] = digest
+        last_body = (seq, digest)
+        if first_body is None:
+            first_body = seq
         # The stored bytes replace the text they were read from: one copy of each state held.
         obj.pop("state", None)
         obj["_state"] = state
         obj["_line"] = lineno
         append(obj)
+    if not started and manifest.get("start_digest") is None:
+        raise _bad(path, None, "the manifest has no start digest")
+    if contiguous and access is None:
+        raise _bad(
+            path,
+            None,
+            "the export's own access record (its last line) is missing: the file was cut",
+        )
     _check_manifest(path, manifest, lines)
-    return ExportFile(path, manifest, lines, unchecked)
+    _check_range(path, manifest, body_skeletons, first_body, last_body, complete)
+    export = ExportFile(path, manifest, lines, unchecked)
+    export.digests = digests
+    export.access = access
+    if access is not None and access[1] != str(UUID(hex=manifest_digest(manifest)[:32])):
+        raise _bad(
+            path,
+            None,
+            "the manifest does not match the export's access record (whose id is the "
+            "manifest's digest): the manifest was edited",
+        )
+    return export
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _skeleton(
+    path: Path,
+    lineno: int,
+    obj: dict[str, Any],
+    known_tags: set[str],
+    unchecked: dict[str, int],
+) -> tuple[int, str, bool]:
+    """A position without content: (seq, its link, whether it is in the trailer).
+
+    A rule-2 skeleton row carries the inner hash and the owner tag; it proves it is *not* the
+    event of an owner whose content the export holds (that owner's tag differs)."""
+    seq, trailer = obj.get("seq"), obj.get("trailer") is True
+    if type(seq) is not int or type(obj.get("digest")) is not str:
+        raise _bad(path, lineno, "a skeleton row without its position or digest")
+    try:
+        if obj.get("access_record") is True:
+            oid = str(UUID(str(obj["originator_id"])))
+            if oid != obj["originator_id"] or not trailer:
+                raise ValueError
+            inner = inner_link(
+                obj["prev_link"],
+                oid,
+                int(obj["originator_version"]),
+                str(obj["topic"]),
+                str(obj["recorded_at"]),
+                str(obj["content"]),
+            )
+            return seq, outer_link(inner, str(obj["owner_tag"])), True
+        if "inner" in obj:
+            tag = obj["owner_tag"]
+            if type(tag) is not str or type(obj["inner"]) is not str:
+                raise ValueError
+            if not trailer and tag in known_tags:
+                raise _bad(
+                    path,
+                    lineno,
+                    f"position {seq} is a skeleton row with the tag of an owner whose content "
+                    "this export holds: that owner's event was replaced by its skeleton",
+                )
+            return seq, outer_link(obj["inner"], tag), trailer
+        if obj.get("link_rule") == 1 and type(obj.get("link")) is str:
+            if not trailer:
+                why = "old (rule 1) skeleton rows: not provably another owner's"
+                unchecked[why] = unchecked.get(why, 0) + 1
+            return seq, str(obj["link"]), trailer
+    except (KeyError, TypeError, ValueError):
+        pass
+    raise _bad(path, lineno, f"position {seq}: a malformed skeleton row")
+
+
+def _check_range(
+    path: Path,
+    m: dict[str, Any],
+    skeletons: int,
+    first_seq: int | None,
+    last: tuple[int, str] | None,
+    complete: Any,
+) -> None:
+    """The manifest's range (positions, skeleton count, end) is the lines'."""
+    counts = m.get("counts") or {}
+    if last is not None and m.get("end_checkpoint") != f"{last[0]}:{last[1]}":
+        raise _bad(path, None, "the file does not end at the manifest's end checkpoint: truncated")
+    if m.get("format") != EXPORT_FORMAT:
+        return  # format 1: no skeleton rows, no contiguous range
+    if counts.get("skeleton", 0) != skeletons:
+        raise _bad(path, None, "the manifest's skeleton count does not match the lines")
+    positions = m.get("positions") or {}
+    if positions.get("last") != (last[0] if last else None) or positions.get("first") != first_seq:
+        raise _bad(path, None, "the manifest's positions do not match the lines")
+    if complete and first_seq not in (None, 1):
+        raise _bad(path, None, "a complete export that does not start at position 1")
+    start = (m.get("scope") or {}).get("from")
+    if start is not None and first_seq not in (None, start):
+        raise _bad(path, None, f"the export does not start at position {start}, as its scope says")
 
 
 def _check_rule1_owner(
@@ -374,27 +521,51 @@ def _check_manifest(path: Path, m: dict[str, Any], lines: list[dict[str, Any]]) 
         raise _bad(path, None, "the manifest's aggregate count does not match the lines")
     first = lines[0] if lines else None
     last = lines[-1] if lines else None
+    if m.get("complete") and (m.get("scope") or {}).get("client") is not None:
+        raise _bad(path, None, "the manifest says complete for a client's export")
     rng = m.get("time_range") or {}
     if rng.get("first") != (first["recorded_at"] if first else None) or rng.get("last") != (
         last["recorded_at"] if last else None
     ):
         raise _bad(path, None, "the manifest's time range does not match the lines")
-    if last is not None and m.get("end_checkpoint") != f"{last['seq']}:{last['digest']}":
-        raise _bad(path, None, "the file does not end at the manifest's end checkpoint: truncated")
 
 
 def check_checkpoint(export: ExportFile, pos: int, digest: str) -> bool:
-    """Whether the export's line at ``pos`` has the digest of an auditor's checkpoint."""
-    for line in export.lines:
-        if line["seq"] == pos:
-            return bool(line["digest"] == digest)
-    raise InvalidInput(f"the export has no position {pos}; it covers {_positions(export)}")
+    """Whether the export's position ``pos`` has the digest of an auditor's checkpoint (every
+    line, event or skeleton, carries its position's digest)."""
+    found = export.digests.get(pos)
+    if found is None:
+        raise InvalidInput(
+            f"the export has no position {pos}; it covers {_positions(export)} (check a later "
+            "checkpoint in the store: goalengine audit verify --checkpoint …)"
+        )
+    return found == digest
 
 
 def _positions(export: ExportFile) -> str:
-    if not export.lines:
-        return "no events"
-    return f"positions {export.lines[0]['seq']} to {export.lines[-1]['seq']}"
+    if not export.digests:
+        return "no positions"
+    return f"positions {min(export.digests)} to {max(export.digests)}"
+
+
+#: What the lines cannot vouch for: authenticated only by a checkpoint at or after the
+#: export's access record (whose id is the manifest's digest).
+UNAUTHENTICATED_FIELDS = (
+    "engine_version",
+    "store_format",
+    "exported_at",
+    "exported_by",
+    "scope",
+    "complete",
+    "checkpoint",
+    "start_digest",
+    "start_links",
+    "salts",
+    "counts",
+    "positions",
+    "time_range",
+    "end_checkpoint",
+)
 
 
 def replay(

@@ -106,36 +106,42 @@ class AuditArea(GoalsArea, GoalReadsArea):
         *,
         client: str | UUID | None = None,
         since: datetime | date | str | None = None,
+        from_position: int | None = None,
         actor: ActorLike = None,
     ) -> ExportManifest:
-        """Write an export (JSON Lines, manifest first) to ``out``; the export is itself
-        recorded in the access log. Returns the manifest."""
+        """Write an export (JSON Lines, manifest first) of a contiguous range of positions to
+        ``out`` (from ``from_position``, or the first recorded at or after ``since``, or 1, to
+        the end). The export's access record is chained first, carrying the manifest's digest
+        (its id); the file is renamed into place after. Returns the manifest."""
         from goalengine import __version__
         from goalengine.audit import export as exports
 
         client_id = None if client is None else self._read.resolve("client", client)
         moment = None if since is None else parse_when(since, end_of_day=False, what="--since")
         path = Path(out)
-        manifest = exports.export(
+        who = self._who(actor)
+
+        def record(record_id: UUID, manifest: dict[str, Any]) -> None:
+            detail = {
+                "file": str(path.resolve()),
+                "events": manifest["counts"]["events"],
+                "since": manifest["scope"]["since"],
+                "from": manifest["scope"]["from"],
+                "checkpoint": manifest["checkpoint"],
+                "manifest_sha256": exports.manifest_digest(manifest),
+            }
+            self._record_access("export", str(client_id or "store"), detail, who, id=record_id)
+
+        return exports.export(
             self._store,
             path,
             client=client_id,
             since=moment,
+            from_position=from_position,
             engine_version=__version__,
-            exported_by=str(self._who(actor)),
+            exported_by=str(who),
+            record=record,
         )
-        detail = {
-            "file": str(path.resolve()),
-            "events": manifest["counts"]["events"],
-            "since": manifest["scope"]["since"],
-            "checkpoint": manifest["checkpoint"],
-        }
-        try:
-            self._record_access("export", str(client_id or "store"), detail, self._who(actor))
-        except BaseException:
-            path.unlink(missing_ok=True)  # an export that is not logged is not handed out
-            raise
-        return manifest
 
     def audit_history(self, ref: str | UUID, *, actor: ActorLike = None) -> list[HistoryEntry]:
         """A goal's or client's full history, recorded in the access log."""
@@ -181,11 +187,28 @@ class AuditArea(GoalsArea, GoalReadsArea):
         return state
 
     def _record_access(
-        self, action: str, subject: str, detail: dict[str, Any], actor: Actor
+        self,
+        action: str,
+        subject: str,
+        detail: dict[str, Any],
+        actor: Actor,
+        *,
+        id: UUID | None = None,
     ) -> None:
         """Record an audited read or export (an AuditAccess event, linked into the chain)."""
-        access = AuditAccess(
-            action, subject, {k: v for k, v in detail.items() if v is not None}, actor
+        fields = {k: v for k, v in detail.items() if v is not None}
+        access = (
+            AuditAccess(action, subject, fields, actor)
+            if id is None
+            else AuditAccess._create(
+                AuditAccess.Recorded,
+                id=id,
+                action=action,
+                subject=subject,
+                detail=fields,
+                actor=actor,
+                findings=(),
+            )
         )
         try:
             self._store.app.save(access)

@@ -66,6 +66,10 @@ class ExportManifest(TypedDict):
     checkpoint: str
     end_checkpoint: str
     salts: dict[str, str]
+    store_format: NotRequired[str | None]
+    stale_temp_files_removed: NotRequired[list[str]]
+    #: Returned by ``export`` only (not in the file): the access record's ``POS:DIGEST``.
+    access_checkpoint: NotRequired[str | None]
 
 
 class ReplaySummary(TypedDict):
@@ -78,6 +82,10 @@ class ReplaySummary(TypedDict):
     events: int
     partial: list[str]
     unchecked: NotRequired[dict[str, int]]
+    manifest_authenticated: NotRequired[bool]
+    unauthenticated: NotRequired[list[str]]
+    authenticated_by: NotRequired[str | None]
+    lines_covered_through: NotRequired[int | None]
     clients: list[ClientState]
     goals: list[GoalState]
 
