@@ -119,7 +119,7 @@ def test_a_goal_as_it_was_at_each_version(
         engine.get_goal,
         goal_id,
         version=0,
-        match="whole numbers starting at 1",
+        match="whole number starting at 1",
     )
     refuses(engine, NotFound, engine.get_goal, goal_id, version=11, match="no version 11")
     for step in case["steps"]:

@@ -132,7 +132,7 @@ def test_weeks_of_ratings_with_raters_notes_sessions_and_dates(
     )
     refuses(engine, InvalidInput, engine.scale, goal["id"], 5, on=future, match="in the future")
     refuses(engine, InvalidInput, engine.scale, goal["id"], 5, on="last week", match="not a date")
-    refuses(engine, InvalidInput, engine.scale, goal["id"], 5, session=0, match="starts at 1")
+    refuses(engine, InvalidInput, engine.scale, goal["id"], 5, session=0, match="starting at 1")
     refuses(engine, InvalidInput, engine.scale, goal["id"], 5, actor="lee", match="ROLE:NAME")
 
     # Sessions are recorded in order, never twice, never in the future.

@@ -76,10 +76,22 @@ class GoalEngineError(Exception):
         return f"{text} ({', '.join(extra)})" if extra else text
 
 
-class InvalidInput(GoalEngineError):
-    """A value the caller gave is malformed or out of range (nothing was recorded)."""
+class InvalidInput(GoalEngineError, ValueError):
+    """A value the caller gave is malformed or out of range (nothing was recorded).
+
+    Also a :class:`ValueError`, so an embedder's ``except ValueError`` catches it;
+    ``details['param']`` names the parameter when one value is at fault."""
 
     exit_code = 2
+
+
+class InvalidType(InvalidInput, TypeError):
+    """A value of the wrong type (a text where a list of texts belongs, a float where a whole
+    number does). An :class:`InvalidInput` (exit 2) that is also a :class:`TypeError`."""
+
+
+class EngineClosed(GoalEngineError):
+    """The engine was closed (``GoalEngine.close()``); open a new one to go on."""
 
 
 class NotFound(GoalEngineError):

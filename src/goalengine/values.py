@@ -7,6 +7,7 @@ into primitives and back. Constructors validate, so a value that exists is a val
 from __future__ import annotations
 
 import enum
+import math
 import re
 from datetime import date, datetime
 from typing import Any
@@ -156,13 +157,20 @@ _TARGET = re.compile(
 )
 
 
+def _finite(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidInput(
+            f"a target's threshold is a finite number, not {value!r}", param="target"
+        )
+
+
 @frozen
 class Target:
     """What is measured and the threshold that counts as reached: ``phq9<10``, ``x>=3/week``."""
 
     measure: str
     comparator: Comparator
-    value: float
+    value: float = field(validator=lambda _i, _a, v: _finite(v))
     per: str | None = None
 
     @classmethod

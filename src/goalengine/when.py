@@ -19,9 +19,14 @@ def parse_day(value: date | str | None, what: str = "date") -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).date()
+        return _local_date(value, what, value)
     if isinstance(value, date):
         return value
+    if not isinstance(value, str):
+        raise InvalidInput(
+            f"{what} is a date or ISO date text, not {type(value).__name__}".lstrip(),
+            param=what,
+        )
     text = value.strip().lower()
     today = datetime.now().astimezone().date()
     if text == "today":
@@ -38,7 +43,22 @@ def parse_day(value: date | str | None, what: str = "date") -> date | None:
         raise InvalidInput(
             f"{what} {value!r} is not a date; use YYYY-MM-DD, today or yesterday".lstrip()
         ) from None
-    return (moment.astimezone() if moment.tzinfo else moment).date()
+    return _local_date(moment, what, value)
+
+
+def _out_of_range(what: str, value: object) -> InvalidInput:
+    shown = value if isinstance(value, str) else str(value)
+    return InvalidInput(
+        f"{what} {shown!r} is out of range; give a date between 0001-01-02 and 9999-12-30".lstrip(),
+        param=what,
+    )
+
+
+def _local_date(moment: datetime, what: str, given: object) -> date:
+    try:
+        return (moment.astimezone() if moment.tzinfo else moment).date()
+    except (OverflowError, ValueError, OSError):
+        raise _out_of_range(what, given) from None
 
 
 def not_future(day: date | None, what: str) -> date | None:
@@ -76,12 +96,22 @@ def parse_when(value: datetime | date | str, *, end_of_day: bool, what: str = "t
                     "2026-11-25T14:30"
                 ) from None
         value = parsed
+    elif not isinstance(value, date):
+        raise InvalidInput(
+            f"{what} is a date, a date-time or ISO text, not {type(value).__name__}",
+            param=what,
+        )
+    given = value
     if not isinstance(value, datetime):
         moment = time.max if end_of_day else time.min
         value = datetime.combine(value, moment)
-    if value.tzinfo is None:
-        value = value.astimezone()  # naive: local time
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            value = value.astimezone()  # naive: local time
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        # 0001-01-01 or 9999-12-31 in a zone that moves it past the calendar's ends.
+        raise _out_of_range(what, given) from None
 
 
 def utc_text(moment: datetime) -> str:

@@ -18,6 +18,8 @@ MAX_VALUES = 3
 
 
 def check_values(values: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(values, str) or any(not isinstance(v, str) for v in values):
+        raise InvalidInput("values are a list of texts", param="values")
     cleaned = tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
     if len(cleaned) > MAX_VALUES:
         raise InvalidInput(

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from goalengine.engine import checks
 from goalengine.engine.core import EngineCore
 from goalengine.readmodels import rebuild
 from goalengine.results import Fingerprint, RebuildCounts, StoreInfo
@@ -29,6 +30,8 @@ class AdminArea(EngineCore):
         """Rebuild every read model from the event log alone, streamed in pages
         (``progress(done, total)`` after each); returns the row count of each table and the
         number of events read. The rows equal the ones the live writes made."""
+        if progress is not None and not callable(progress):
+            raise checks.wrong_type("progress", "a callable(done, total) or None", progress)
         return rebuild(self._store, progress)
 
     def fingerprint(self) -> Fingerprint:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from goalengine.aggregates import Client
 from goalengine.aggregates.client import check_name, check_review_every, check_values
+from goalengine.engine import checks
 from goalengine.engine.core import ActorLike, EngineCore
 from goalengine.engine.series import SeriesQuery, series_query
 from goalengine.errors import Conflict, InvalidInput, NotFound
@@ -40,6 +41,13 @@ class ClientsArea(EngineCore):
         actor: ActorLike = None,
     ) -> ClientState:
         """Register a client with their top 1-3 values in rank order."""
+        name = checks.text(name, "name")
+        modality = checks.opt_text(modality, "modality", max_len=100)
+        values = checks.texts(values, "values")
+        review_every = checks.integer(
+            review_every, "review_every", low=1, high=52, what="the review cadence"
+        )
+        actor = checks.actor(actor)
         client = Client(
             name=check_name(name),
             modality=self._check_modality(modality),
@@ -63,6 +71,15 @@ class ClientsArea(EngineCore):
         actor: ActorLike = None,
     ) -> ClientRevised:
         """Change a client's name, modality, values or review cadence, with a reason."""
+        client = checks.ref(client, "client")
+        reason = checks.text(reason, "reason")
+        name = checks.opt_text(name, "name")
+        modality = checks.opt_text(modality, "modality", max_len=100)
+        values = checks.opt_texts(values, "values")
+        review_every = checks.opt_integer(
+            review_every, "review_every", low=1, high=52, what="the review cadence"
+        )
+        actor = checks.actor(actor)
         c = self._client(client)
         changes: dict[str, Any] = {
             key: value
@@ -122,6 +139,10 @@ class ClientsArea(EngineCore):
         actor: ActorLike = None,
     ) -> SessionRecorded:
         """Record a session with the client (numbered in order; ``on`` defaults to today)."""
+        client = checks.ref(client, "client")
+        on = checks.day(on, "on")
+        number = checks.opt_integer(number, "number", low=1, what="a session number")
+        actor = checks.actor(actor)
         c = self._client(client)
         day = not_future(parse_day(on, "session date"), "session date") or parse_day("today")
         assert day is not None
@@ -150,6 +171,8 @@ class ClientsArea(EngineCore):
     ) -> ClientDetail | ClientAsOf:
         """A client's state with their goals in tree order; ``as_of`` (a date or date-time)
         gives the state current then, with each of their goals as it stood at that moment."""
+        client = checks.ref(client, "client")
+        as_of = checks.moment(as_of, "as_of")
         if as_of is not None:
             return self._client_as_of(client, as_of)
         c = self._client(client)
@@ -174,6 +197,7 @@ class ClientsArea(EngineCore):
 
     def client_history(self, client: str | UUID) -> list[HistoryEntry]:
         """Every event of a client in order: version, type, recorded time, actor, what changed."""
+        client = checks.ref(client, "client")
         return self._history("client", Client, client)
 
     def sessions(
@@ -188,6 +212,7 @@ class ClientsArea(EngineCore):
     ) -> list[SessionRow]:
         """A client's sessions from the read model, newest first (``order="oldest"``: oldest
         first); ``since``/``until`` are days (both included), ``after`` a version cursor."""
+        client = checks.ref(client, "client")
         c_id = self._read.resolve("client", client)
         if self._read.doc("client", c_id) is None:
             raise NotFound(f"no client with id {c_id}", id=str(c_id))

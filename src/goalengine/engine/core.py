@@ -20,6 +20,7 @@ from goalengine.audit.entries import history_entry
 from goalengine.config import default_actor, parse_store_url
 from goalengine.errors import (
     ConcurrentWrite,
+    EngineClosed,
     GoalEngineError,
     InvalidInput,
     NotFound,
@@ -77,7 +78,15 @@ class EngineCore:
         create: bool = True,
     ) -> None:
         from goalengine.config import data_dir, default_store_url, private_dir
+        from goalengine.engine import checks
 
+        self._closed = True  # until the store is open
+        if store is not None and not isinstance(store, str):
+            raise checks.wrong_type("store", "a store URL (text)", store)
+        if plugins is not None and not isinstance(plugins, PluginManager):
+            raise checks.wrong_type("plugins", "a PluginManager (make_manager(...))", plugins)
+        create = checks.boolean(create, "create")
+        actor = checks.actor(actor)
         url = store or default_store_url()
         config = parse_store_url(url)
         if store is None and config.path is not None:
@@ -88,8 +97,9 @@ class EngineCore:
         # No actor: reads work, and every command that would record an event is refused.
         self.actor: Actor | None = as_actor(actor)
         self.store_url = config.display
-        self._store = Store(config, create=create)
-        self._read = ReadModels(self._store)
+        self._open_store = Store(config, create=create)
+        self._open_read = ReadModels(self._open_store)
+        self._closed = False
         # None: every installed plugin (entry points), loaded on first use.
         self._plugin_manager = plugins
         if self._store.upgraded_from is not None:
@@ -102,13 +112,30 @@ class EngineCore:
             rebuild(self._store)
             self._store.set_format(FORMAT_VERSION)
         except BaseException:
-            self._store.close()
+            self.close()
             raise
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._store.close()
+        """Close the store (again: nothing). Every later call raises :class:`EngineClosed`."""
+        if not self._closed:
+            self._closed = True
+            self._open_store.close()
+
+    @property
+    def _store(self) -> Store:
+        if self._closed:
+            raise EngineClosed(
+                "this engine is closed; open a new GoalEngine(store, ...) to go on",
+                store=getattr(self, "store_url", None),
+            )
+        return self._open_store
+
+    @property
+    def _read(self) -> ReadModels:
+        self._store  # noqa: B018 - raises EngineClosed
+        return self._open_read
 
     def __enter__(self) -> Any:
         return self
@@ -181,6 +208,7 @@ class EngineCore:
     @property
     def plugins(self) -> PluginManager:
         """The plugin manager (loaded on first use; ``GoalEngine(plugins=...)`` overrides it)."""
+        self._store  # noqa: B018 - a closed engine raises EngineClosed
         if self._plugin_manager is None:
             self._plugin_manager = installed_plugins()
         return self._plugin_manager.load()

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from goalengine.aggregates import Goal
+from goalengine.engine import checks
 from goalengine.engine.core import EngineCore
 from goalengine.engine.series import series_query
 from goalengine.errors import InvalidInput, NotFound
@@ -35,10 +36,9 @@ class GoalReadsArea(EngineCore):
         """A goal's state (with the latest rating per rater, the counts and the last review);
         ``version`` gives the state just after that event, ``as_of`` (a date or date-time; a
         bare date means the end of that local day) the state current at that moment."""
-        if version is not None and (
-            isinstance(version, bool) or not isinstance(version, int) or version < 1
-        ):
-            raise InvalidInput("versions are whole numbers starting at 1")
+        goal = checks.ref(goal, "goal")
+        version = checks.opt_integer(version, "version", low=1)
+        as_of = checks.moment(as_of, "as_of")
         if as_of is not None:
             if version is not None:
                 raise InvalidInput("give either a version or --as-of, not both")
@@ -69,6 +69,9 @@ class GoalReadsArea(EngineCore):
         With ``client``, the open top-level goals come in exactly the order of
         :meth:`prioritized_goals` (the modality's plugin, e.g. DBT's hierarchy, else the
         clinician's order, then the oldest), each with its ``priority_reason``."""
+        client = checks.opt_ref(client, "client")
+        status = checks.opt_choice(status, "status", Status)
+        include_voided = checks.boolean(include_voided, "include_voided")
         wanted = None if status is None else parse_enum(Status, status, "status")
         if client is None:
             return self._read.goal_tree(status=wanted, include_voided=include_voided)
@@ -87,9 +90,11 @@ class GoalReadsArea(EngineCore):
 
     def history(self, goal: str | UUID) -> list[HistoryEntry]:
         """Every event of a goal in order: version, type, recorded time, actor, what changed."""
+        goal = checks.ref(goal, "goal")
         return self._history("goal", Goal, goal)
 
     def _goal_id(self, goal: str | UUID) -> UUID:
+        goal = checks.ref(goal, "goal")
         g_id = self._read.resolve("goal", goal)
         if self._read.doc("goal", g_id) is None:
             raise NotFound(f"no goal with id {g_id}", id=str(g_id))

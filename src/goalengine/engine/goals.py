@@ -10,6 +10,7 @@ from uuid import UUID
 import attrs
 
 from goalengine.aggregates import Client, Goal
+from goalengine.engine import checks
 from goalengine.engine.clients import ClientsArea
 from goalengine.engine.core import ActorLike
 from goalengine.errors import InvalidInput
@@ -87,6 +88,24 @@ class GoalsArea(ClientsArea):
 
         ``position`` (1-based) places the step among the parent's steps; the default is last.
         """
+        client = checks.ref(client, "client")
+        title = checks.text(title, "title")
+        horizon = checks.choice(horizon, "horizon", Horizon)
+        kind = checks.choice(kind, "kind", Kind)
+        domains = checks.choices(domains, "domains", Domain)
+        description = checks.opt_text(description, "description")
+        values = checks.texts(values, "values")
+        target = checks.target(target)
+        due = checks.day(due, "due")
+        parent = checks.opt_ref(parent, "parent")
+        position = checks.opt_integer(position, "position", low=1)
+        anchor_low = checks.opt_text(anchor_low, "anchor_low")
+        anchor_high = checks.opt_text(anchor_high, "anchor_high")
+        authorship = checks.choice(authorship, "authorship", Authorship)
+        client_agreed = checks.boolean(client_agreed, "client_agreed")
+        modality = checks.opt_text(modality, "modality", max_len=100)
+        attributes = checks.str_map(attributes, "attributes")
+        actor = checks.actor(actor)
         c = self._client(client)
         spec = GoalSpec(
             **self._spec_changes(
@@ -157,6 +176,18 @@ class GoalsArea(ClientsArea):
         ``attributes`` is given (then exactly those, ``{}`` for none). Both goals are saved in
         one transaction. Refused (PluginError) when the parent's modality plugin is missing.
         """
+        goal = checks.ref(goal, "goal")
+        title = checks.text(title, "title")
+        position = checks.opt_integer(position, "position", low=1)
+        kind = checks.opt_choice(kind, "kind", Kind)
+        domains = None if domains is None else checks.choices(domains, "domains", Domain)
+        description = checks.opt_text(description, "description")
+        target = checks.target(target)
+        due = checks.day(due, "due")
+        anchor_low = checks.opt_text(anchor_low, "anchor_low")
+        anchor_high = checks.opt_text(anchor_high, "anchor_high")
+        attributes = checks.str_map(attributes, "attributes")
+        actor = checks.actor(actor)
         parent = self._goal(goal)
         self._require_plugin(parent)
         return self.create_goal(
@@ -182,6 +213,9 @@ class GoalsArea(ClientsArea):
 
     def move_step(self, step: str | UUID, position: int, *, actor: ActorLike = None) -> GoalState:
         """Move a step to 1-based ``position`` among its parent's steps."""
+        step = checks.ref(step, "step")
+        position = checks.integer(position, "position", low=1)
+        actor = checks.actor(actor)
         s = self._goal(step)
         if s.parent_id is None:
             raise InvalidInput(f"goal {str(s.id)[:8]} is not a step of another goal")
@@ -206,6 +240,14 @@ class GoalsArea(ClientsArea):
     ) -> RatingRow:
         """Rate a goal 0-10 and return the rating recorded. ``rater`` defaults to the actor's
         role; ``on`` is when it happened (a session on that day is linked unless ``session``)."""
+        goal = checks.ref(goal, "goal")
+        value = checks.integer(value, "value", low=0, high=10, what="a rating")
+        if rater is not None and not isinstance(rater, Role):
+            rater = checks.text(rater, "rater", max_len=100)  # type: ignore[assignment]
+        note = checks.opt_text(note, "note")
+        session = checks.opt_integer(session, "session", low=1, what="a session number")
+        on = checks.day(on, "on")
+        actor = checks.actor(actor)
         g = self._goal(goal)
         self._require_plugin(g)
         who = self._who(actor)
@@ -250,6 +292,23 @@ class GoalsArea(ClientsArea):
         ``target=""`` or ``due=""`` clears them; ``attributes`` replaces the modality
         attributes. The event stores each changed field's value before and after.
         """
+        goal = checks.ref(goal, "goal")
+        reason = checks.text(reason, "reason")
+        title = checks.opt_text(title, "title")
+        description = checks.opt_text(description, "description")
+        horizon = checks.opt_choice(horizon, "horizon", Horizon)
+        kind = checks.opt_choice(kind, "kind", Kind)
+        domains = None if domains is None else checks.choices(domains, "domains", Domain)
+        values = checks.opt_texts(values, "values")
+        target = checks.target(target)
+        due = checks.day(due, "due")
+        anchor_low = checks.opt_text(anchor_low, "anchor_low")
+        anchor_high = checks.opt_text(anchor_high, "anchor_high")
+        authorship = checks.opt_choice(authorship, "authorship", Authorship)
+        client_agreed = checks.opt_boolean(client_agreed, "client_agreed")
+        modality = checks.opt_text(modality, "modality", max_len=100)
+        attributes = checks.str_map(attributes, "attributes")
+        actor = checks.actor(actor)
         g = self._goal(goal)
         client = self._require_plugin(g)
         Goal.check_reason(reason)
@@ -327,6 +386,14 @@ class GoalsArea(ClientsArea):
     ) -> GoalReviewed:
         """Record the periodic review of a goal: keep, adjust or retire, and how well it serves
         the client's values (0-10). Returns the goal with the review recorded (``review``)."""
+        goal = checks.ref(goal, "goal")
+        outcome = checks.choice(outcome, "outcome", ReviewOutcome)
+        value_alignment = checks.opt_integer(
+            value_alignment, "value_alignment", low=0, high=10, what="value alignment"
+        )
+        note = checks.opt_text(note, "note")
+        on = checks.day(on, "on")
+        actor = checks.actor(actor)
         g = self._goal(goal)
         self._require_plugin(g)
         g.review(
@@ -370,6 +437,11 @@ class GoalsArea(ClientsArea):
     def _transition(
         self, goal: str | UUID, to: Status, note: str | None, actor: ActorLike
     ) -> GoalChanged:
+        goal = checks.ref(goal, "goal")
+        note = checks.opt_text(
+            note, "reason" if to in (Status.ABANDONED, Status.VOIDED) else "note"
+        )
+        actor = checks.actor(actor)
         g = self._goal(goal)
         client = self._require_plugin(g)
         g.check_transition(to, note)

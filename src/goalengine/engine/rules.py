@@ -12,6 +12,7 @@ from uuid import UUID
 import attrs
 
 from goalengine.aggregates import Client
+from goalengine.engine import checks
 from goalengine.engine.core import EngineCore
 from goalengine.errors import Conflict, InvalidInput
 from goalengine.modalities import listing
@@ -45,7 +46,7 @@ class RulesArea(EngineCore):
         The plugin of the client's modality answers (DBT: the target hierarchy); without one, the
         clinician's explicit order (``prioritize_client``) comes first, then the oldest goals.
         """
-        c = self._client(client)
+        c = self._client(checks.ref(client, "client"))
         view, goals = self._open_views(c)
         return self._order(view, goals)
 
@@ -61,6 +62,11 @@ class RulesArea(EngineCore):
         modality's rules check the order (DBT refuses a lower category first while a
         life-threatening target is active); their findings and reasons are stored in the event.
         """
+        client = checks.ref(client, "client")
+        if isinstance(goals, (str, UUID)) or not isinstance(goals, (list, tuple)):
+            raise checks.wrong_type("goals", "a list of goal ids", goals)
+        goals = [checks.ref(g, f"goals[{i}]") for i, g in enumerate(goals)]
+        actor = checks.actor(actor)
         c = self._client(client)
         if not goals:
             raise InvalidInput("give the goals in priority order: client prioritize CLIENT GOAL…")
@@ -71,7 +77,9 @@ class RulesArea(EngineCore):
             goal_id = str(self._read.resolve("goal", ref))
             doc = next((g for g in view.goals if str(g.id) == goal_id), None)
             if doc is None:
-                raise InvalidInput(f"goal {goal_id[:8]} is not one of {c.name}'s goals")
+                raise InvalidInput(
+                    f"goal {goal_id[:8]} is not one of client {str(c.id)[:8]}'s goals"
+                )
             if goal_id not in by_id:
                 why = "a step (its parent's chain orders it)" if doc.parent_id else doc.status.value
                 raise Conflict(
@@ -102,7 +110,7 @@ class RulesArea(EngineCore):
 
     def suggest_steps(self, goal: str | UUID) -> list[StepSuggestion]:
         """Step templates for chaining under ``goal``, from every plugin that applies to it."""
-        g = self._goal(goal)
+        g = self._goal(checks.ref(goal, "goal"))
         c = self._client(g.client_id)
         view = self._client_view(c)
         target = next((x for x in view.goals if x.id == str(g.id)), None)
@@ -123,7 +131,7 @@ class RulesArea(EngineCore):
     def client_review(self, client: str | UUID) -> ClientReview:
         """Compute a client's review: alerts, agenda and suggestions, risk items first (nothing
         is recorded)."""
-        c = self._client(client)
+        c = self._client(checks.ref(client, "client"))
         view, _ = self._open_views(c)
         goals = [g for g in view.goals if g.is_open]
         items = self.plugins.review(view, goals, ())
@@ -157,7 +165,7 @@ class RulesArea(EngineCore):
 
     def show_modality(self, name: str) -> ModalityDetail:
         """One modality: its attributes (schema) and its rules, then the rules every goal gets."""
-        return listing.modality(self.plugins, name)
+        return listing.modality(self.plugins, checks.text(name, "name", max_len=100))
 
 
 def priority_order(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypedDict
 
+from goalengine.engine import checks
 from goalengine.errors import InvalidInput
 from goalengine.readmodels.queries import MAX_PAGE
 from goalengine.results import Order, RaterName
@@ -24,14 +25,7 @@ class SeriesQuery(TypedDict, total=False):
 
 
 def _whole(value: Any, name: str, low: int, high: int | None = None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} is a whole number, not {value!r}")
-    if value < low or (high is not None and value > high):
-        top = f" to {high}" if high is not None else " or more"
-        raise InvalidInput(f"{name} is {low}{top}, not {value}")
-    return value
+    return checks.opt_integer(value, name, low=low, high=high)
 
 
 def series_query(
@@ -46,8 +40,14 @@ def series_query(
     order: Order = "newest",
 ) -> SeriesQuery:
     """The checked query: days parsed, numbers in range, ``rater`` one who rates goals."""
+    since, until = checks.day(since, "since"), checks.day(until, "until")
+    as_of = checks.moment(as_of, "as_of")
+    if rater is not None and not isinstance(rater, Role):
+        rater = checks.text(rater, "rater", max_len=100)  # type: ignore[assignment]
     if order not in ("newest", "oldest"):
-        raise InvalidInput(f"order is 'newest' or 'oldest', not {order!r}")
+        raise InvalidInput(
+            f"order is 'newest' or 'oldest', not {order!r}", param="order", accepts="newest, oldest"
+        )
     role = None
     if rater is not None:
         role = parse_rater(rater)

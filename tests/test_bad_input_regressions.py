@@ -1,0 +1,139 @@
+"""Each cause of a broken record or a traceback the fuzzers found (issue 8, "Input that breaks a
+record for good" and "CLI tracebacks"), kept as a named test: the message, the exit code or the
+error class, no traceback, and nothing written."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+
+from goalengine import GoalEngine
+from goalengine.errors import EngineClosed, GoalEngineError, InvalidInput, InvalidType
+
+
+@pytest.fixture
+def engine() -> Iterator[GoalEngine]:
+    with GoalEngine("memory://", actor="therapist:lee") as e:
+        yield e
+
+
+@pytest.fixture
+def ids(engine: GoalEngine) -> dict[str, str]:
+    client = engine.add_client("Alex", values=["family", "health"])
+    goal = engine.create_goal(
+        client["id"], "Walk", horizon="short", kind="process", domains=["behavioral"]
+    )
+    return {"client": client["id"], "goal": goal["id"]}
+
+
+def refused(engine: GoalEngine, error: type[GoalEngineError], param: str, call: object) -> None:
+    before = engine.fingerprint()
+    with pytest.raises(error) as info:
+        call()  # type: ignore[operator]
+    assert info.value.details["param"] == param
+    assert param in info.value.message
+    assert engine.fingerprint() == before
+
+
+def still_loads(engine: GoalEngine, *oids: str) -> None:
+    for oid in oids:
+        engine._store.app.take_snapshot(UUID(oid))
+    for oid in oids:
+        engine._store.app.repository.get(UUID(oid))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 2.0])
+def test_scale_with_a_nan_or_float_session_is_refused_and_the_goal_still_loads(
+    engine: GoalEngine, ids: dict[str, str], bad: float
+) -> None:
+    refused(engine, InvalidType, "session", lambda: engine.scale(ids["goal"], 4, session=bad))
+    engine.scale(ids["goal"], 4, session=2)
+    still_loads(engine, ids["goal"])
+    assert engine.get_goal(ids["goal"])["scale"] == 4
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, 1.0])
+def test_record_session_with_a_nan_number_is_refused_and_the_client_still_loads(
+    engine: GoalEngine, ids: dict[str, str], bad: float
+) -> None:
+    refused(engine, InvalidType, "number", lambda: engine.record_session(ids["client"], number=bad))
+    still_loads(engine, ids["client"])
+
+
+def test_client_agreed_must_be_a_flag_not_text(engine: GoalEngine, ids: dict[str, str]) -> None:
+    refused(
+        engine,
+        InvalidType,
+        "client_agreed",
+        lambda: engine.create_goal(
+            ids["client"],
+            "Walk",
+            horizon="short",
+            kind="process",
+            domains=["behavioral"],
+            client_agreed="x",  # type: ignore[arg-type]
+        ),
+    )
+    refused(
+        engine,
+        InvalidType,
+        "client_agreed",
+        lambda: engine.revise(ids["goal"], reason="r", client_agreed="no"),  # type: ignore[arg-type]
+    )
+
+
+def test_values_as_one_text_is_refused_not_split_into_characters(engine: GoalEngine) -> None:
+    refused(engine, InvalidType, "values", lambda: engine.add_client("Sam", values="-5"))
+
+
+def test_a_float_rating_is_refused_even_when_whole(engine: GoalEngine, ids: dict[str, str]) -> None:
+    refused(engine, InvalidType, "value", lambda: engine.scale(ids["goal"], 4.0))  # type: ignore[arg-type]
+
+
+def test_a_target_threshold_past_float_range_is_refused(
+    engine: GoalEngine, ids: dict[str, str]
+) -> None:
+    before = engine.fingerprint()
+    with pytest.raises(InvalidInput, match="finite"):
+        engine.revise(ids["goal"], reason="r", target="phq9<" + "9" * 400)
+    assert engine.fingerprint() == before
+
+
+def test_invalid_input_is_a_value_error_and_invalid_type_a_type_error(
+    engine: GoalEngine, ids: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="rating"):
+        engine.scale(ids["goal"], 11)
+    with pytest.raises(TypeError, match="rating"):
+        engine.scale(ids["goal"], "4")  # type: ignore[arg-type]
+    assert InvalidType.exit_code == InvalidInput.exit_code == 2
+
+
+@pytest.mark.parametrize("text", ["\udcff", "a\x00b"])
+def test_undecodable_or_nul_text_is_refused(
+    engine: GoalEngine, ids: dict[str, str], text: str
+) -> None:
+    refused(engine, InvalidInput, "note", lambda: engine.scale(ids["goal"], 3, note=text))
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-01T00:00"])
+def test_as_of_at_the_calendars_start_is_refused_not_an_overflow(
+    engine: GoalEngine, ids: dict[str, str], day: str
+) -> None:
+    with pytest.raises(InvalidInput, match="out of range"):
+        engine.get_goal(ids["goal"], as_of=day)
+    with pytest.raises(InvalidInput, match="out of range"):
+        engine.get_client(ids["client"], as_of=day)
+
+
+def test_a_closed_engine_raises_engine_closed(engine: GoalEngine, ids: dict[str, str]) -> None:
+    engine.close()
+    with pytest.raises(EngineClosed, match="closed"):
+        engine.list_clients()
+    with pytest.raises(EngineClosed):
+        engine.scale(ids["goal"], 4)
+    with pytest.raises(EngineClosed):
+        engine.list_plugins()
