@@ -242,17 +242,27 @@ def checkpoint(app: App, key_file: Path | None) -> None:
 @audit.command()
 @checkpoint_option
 @key_option
+@click.option(
+    "--read-models/--no-read-models",
+    default=True,
+    help="Also check the read-model rows against a rebuild (a second phase; on by default).",
+)
 @json_option
 @pass_app
-def verify(app: App, checkpoints: tuple[str, ...], key_file: Path | None) -> None:
-    """Check every event's links, the sequence, every snapshot and the given checkpoints.
+def verify(
+    app: App, checkpoints: tuple[str, ...], key_file: Path | None, read_models: bool
+) -> None:
+    """Check every event's links, the sequence, every snapshot and the given checkpoints, then
+    the read-model rows against what a rebuild gives.
 
     Exit 0 when everything holds; exit 1 naming the first broken goal and version otherwise.
     """
     key = _key(key_file)
     engine = app.engine
     with out.progress_bar("verifying", at_least=PROGRESS_FROM) as progress:
-        report = engine.verify(checkpoints=checkpoints, key=key, progress=progress)
+        report = engine.verify(
+            checkpoints=checkpoints, key=key, progress=progress, read_models=read_models
+        )
     out.emit(app, report, human=_render_verify)
     if not report["ok"]:
         first = report["first_problem"] or {"message": "see the problems listed"}
@@ -276,8 +286,20 @@ def _render_verify(r: Mapping[str, Any]) -> None:
     for c in r["checkpoints"]:
         mark = "ok" if c["ok"] else "FAILED"
         click.echo(f"  checkpoint {c['checkpoint'][:24]}…  {mark}")
+    rm = r.get("read_models")
+    if rm is not None:
+        rate = f", {rm['rate']:,} events/s" if rm.get("rate") else ""
+        if rm["ok"]:
+            click.echo(f"  read models {rm['rows']} rows match a rebuild{rate}")
+        else:
+            n = rm["differ"]
+            click.echo(
+                click.style("  read models: ", fg="red")
+                + f"{n} row{'s' if n != 1 else ''} differ{'s' if n == 1 else ''} — run `goalengine admin rebuild`{rate}"
+            )
     for p in r["problems"]:
-        click.echo(click.style(f"  {p['kind']}: ", fg="red") + p["message"])
+        if p["kind"] != "read_model":  # shown above, apart from the chain
+            click.echo(click.style(f"  {p['kind']}: ", fg="red") + p["message"])
     if r["problem_count"] > len(r["problems"]):
         click.echo(f"  … and {r['problem_count'] - len(r['problems'])} more")
 

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, PersistenceError
 
 from goalengine.aggregates import Client, Goal
 from goalengine.audit.entries import history_entry
@@ -22,6 +23,7 @@ from goalengine.errors import (
     ConcurrentWrite,
     EngineClosed,
     GoalEngineError,
+    IntegrityFailure,
     InvalidInput,
     NotFound,
     StoreError,
@@ -164,6 +166,9 @@ class EngineCore:
         try:
             self._store.app.save(*aggregates)
         except IntegrityError as e:
+            inconsistent = self._inconsistent_history(had)
+            if inconsistent is not None:
+                raise inconsistent from e
             raise ConcurrentWrite(
                 "someone else changed this record at the same moment; nothing was saved, "
                 "run the command again",
@@ -172,6 +177,25 @@ class EngineCore:
         except PersistenceError as e:
             raise StoreError(f"cannot write to store {self.store_url}: {e}") from e
 
+    def _inconsistent_history(self, had: dict[str, int]) -> IntegrityFailure | None:
+        """A unique-key clash that no other writer caused: the log holds no event after the
+        version this command loaded, so the clash is with the integrity chain (an event was
+        removed by hand) and running the command again would clash again, forever."""
+        recorder: Any = self._store.app.recorder
+        existing = {oid: version for oid, version in had.items() if version > 0}
+        for oid, version in existing.items():
+            newest = recorder.select_events(UUID(oid), desc=True, limit=1)
+            if newest and newest[0].originator_version > version:
+                return None  # another writer did record first: a real concurrent write
+        if not existing:
+            return None
+        oid = next(iter(existing))
+        return IntegrityFailure(
+            f"the history of {oid[:8]} is inconsistent: its next version is already in the "
+            "integrity chain but not in the events; run `goalengine audit verify`",
+            id=oid,
+        )
+
     # -- loading --------------------------------------------------------------------------------
 
     def _load(self, kind: str, cls: type[Any], oid: UUID, version: int | None) -> Any:
@@ -179,6 +203,13 @@ class EngineCore:
             found: Any = self._store.app.repository.get(oid, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind} with id {oid}", id=str(oid)) from None
+        except (OriginatorVersionError, MapperDeserialisationError) as e:
+            # A version gap or an event that does not decode: the history is inconsistent.
+            raise IntegrityFailure(
+                f"the history of {kind} {str(oid)[:8]} is inconsistent (a version is missing or "
+                "an event cannot be read); run `goalengine audit verify`",
+                id=str(oid),
+            ) from e
         if not isinstance(found, cls):
             raise NotFound(f"{oid} is not a {kind}", id=str(oid))
         return found

@@ -32,6 +32,18 @@ class Unchecked(TypedDict):
     owners_without_salt: list[str]
 
 
+class ReadModelCheck(TypedDict):
+    """``audit verify``'s second phase: the read-model rows against what a rebuild gives."""
+
+    ok: bool
+    rows: int
+    differ: int
+    tables: dict[str, int]
+    examples: list[dict[str, Any]]
+    #: Events per second of this phase (None when it could not run).
+    rate: int | None
+
+
 class VerifyReport(TypedDict):
     """``audit verify --json``."""
 
@@ -44,6 +56,10 @@ class VerifyReport(TypedDict):
     head: str
     checkpoints: list[CheckpointCheck]
     chain_backfilled_at: str | None
+    #: Events per second of the chain phase.
+    chain_rate: NotRequired[int | None]
+    #: None when verify ran without the read-model phase.
+    read_models: NotRequired[ReadModelCheck | None]
     problem_count: int
     first_problem: dict[str, Any] | None
     problems: list[dict[str, Any]]
