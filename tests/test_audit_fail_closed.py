@@ -316,3 +316,43 @@ def test_an_export_lines_changed_owner_fails(exported: tuple[Path, str]) -> None
     assert info.value.exit_code == 1
     with pytest.raises(ValueError, match=f"line {n}"):
         _docs_check()(str(bad))
+
+
+@pytest.mark.parametrize("column", ["recorded_at", "topic", "content", "link"])
+def test_an_edited_chain_row_is_caught(case: dict[str, Any], column: str) -> None:
+    """A chain row changed in place (no recomputation): its link or digest no longer follows."""
+    raw = Raw(case["url"], case["kind"])
+    value = {
+        "recorded_at": "2001-01-01T00:00:00.000000+00:00",
+        "topic": "goalengine.aggregates.goal:Goal.Achieved",
+        "content": "0" * 64,
+        "link": "f" * 64,
+    }[column]
+    raw.q(
+        f"UPDATE {{p}}goalengine_chain SET {column} = ? WHERE originator_id = ? "
+        "AND originator_version = 4",
+        (value, case["first"]),
+    )
+    raw.commit()
+    report = verify(case["url"], read_models=False)
+    assert not report["ok"]
+    assert report["first_problem"]["version"] in (4, None)
+    assert report["first_problem"]["kind"] in {"edited", "link", "sequence", "moved"}
+
+
+def test_the_documented_check_reads_an_export_of_the_golden_store(tmp_path: Path) -> None:
+    """Rule-1 lines (the golden store's) and rule-2 lines (written since) in one file."""
+    from test_audit_docs import _checker
+
+    url = _golden(tmp_path)
+    with GoalEngine(url, actor="therapist:lee") as e:
+        e.add_client("New")
+        e.export(tmp_path / "golden.jsonl")
+        cp = e.checkpoint()["checkpoint"]
+    result = _checker()(str(tmp_path / "golden.jsonl"), cp)
+    assert result["manifest_authenticated"]
+    summary: Any = GoalEngine.replay(tmp_path / "golden.jsonl", checkpoints=[cp])
+    assert summary["manifest_authenticated"]
+    lines = (tmp_path / "golden.jsonl").read_text(encoding="utf-8").splitlines()
+    rules = {json.loads(t).get("link_rule", 1) for t in lines[1:] if '"state"' in t}
+    assert rules == {1, 2}
