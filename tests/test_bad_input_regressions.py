@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import UUID
 
 import pytest
+from click.testing import CliRunner, Result
 
 from goalengine import GoalEngine
 from goalengine.errors import EngineClosed, GoalEngineError, InvalidInput, InvalidType
+from goalengine_cli.main import cli
 
 
 @pytest.fixture
@@ -137,3 +140,93 @@ def test_a_closed_engine_raises_engine_closed(engine: GoalEngine, ids: dict[str,
         engine.scale(ids["goal"], 4)
     with pytest.raises(EngineClosed):
         engine.list_plugins()
+
+
+# -- the CLI: causes of tracebacks the CLI fuzz (tests/test_cli_fuzz.py) found ----------------
+
+
+@pytest.fixture
+def cli_store(tmp_path: Path) -> tuple[str, dict[str, str]]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    with GoalEngine(url, actor="therapist:lee") as e:
+        c = e.add_client("Alex", values=["family"])
+        g = e.create_goal(c["id"], "Walk", horizon="short", kind="process", domains=["behavioral"])
+        e.scale(g["id"], 3)
+    return url, {"client": c["id"], "goal": g["id"]}
+
+
+def run_cli(url: str, *args: str) -> tuple[Result, bool]:
+    """Run the CLI; returns the result and whether the store was left as it was."""
+    with GoalEngine(url, actor="therapist:lee") as e:
+        before = e.fingerprint()
+    result = CliRunner().invoke(cli, ["--store", url, "--as", "therapist:lee", *args])
+    with GoalEngine(url, actor="therapist:lee") as e:
+        unchanged = e.fingerprint() == before
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result, unchanged
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("goal", "show", "<goal>"), "--as-of"),
+        (("client", "show", "<client>"), "--as-of"),
+        (("audit", "log"), "--until"),
+        (("audit", "log"), "--since"),
+    ],
+)
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-01T00:00"])
+def test_cli_dates_at_the_calendars_start_are_a_usage_error(
+    cli_store: tuple[str, dict[str, str]], args: tuple[str, ...], option: str, day: str
+) -> None:
+    url, ids = cli_store
+    result, unchanged = run_cli(
+        url, *(ids.get(a.strip("<>"), a) if a.startswith("<") else a for a in args), option, day
+    )
+    assert result.exit_code == 2
+    assert "out of range" in result.output
+    assert unchanged
+
+
+def test_cli_a_non_utf8_byte_in_text_is_refused_and_printed_escaped(
+    cli_store: tuple[str, dict[str, str]],
+) -> None:
+    url, ids = cli_store
+    note = b"caf\xe9".decode("utf-8", "surrogateescape")  # what Python makes of a Latin-1 byte
+    result, unchanged = run_cli(url, "goal", "scale", ids["goal"], "4", "--note", note)
+    assert result.exit_code == 2
+    assert "note" in result.output
+    assert "not valid Unicode" in result.output
+    assert unchanged
+
+
+def test_cli_a_non_utf8_byte_in_a_refused_value_is_shown_escaped_with_json(
+    cli_store: tuple[str, dict[str, str]],
+) -> None:
+    url, ids = cli_store
+    result, unchanged = run_cli(url, "--json", "goal", "scale", ids["goal"], "\udc80")
+    assert result.exit_code == 2
+    assert "\\udc80" in result.output
+    assert unchanged
+
+
+@pytest.mark.parametrize("directory", ["/dev/null", "/dev/null/sub", "a\x00b"])
+def test_cli_plugins_new_into_an_unusable_dir_is_a_usage_error(
+    cli_store: tuple[str, dict[str, str]], directory: str
+) -> None:
+    url, _ = cli_store
+    result, unchanged = run_cli(url, "plugins", "new", "schema", "--dir", directory)
+    assert result.exit_code == 2
+    assert "--dir" in result.output
+    assert unchanged
+
+
+def test_cli_plugins_new_with_a_very_long_name_is_a_usage_error(
+    cli_store: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, _ = cli_store
+    result, _ = run_cli(url, "plugins", "new", "x" * 5000, "--dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "64 characters" in result.output
+    assert list(tmp_path.iterdir()) == [tmp_path / "cli.db"]

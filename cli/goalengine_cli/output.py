@@ -201,6 +201,16 @@ def _store_failure(exc: BaseException) -> bool:
     return isinstance(exc, tuple(kinds))
 
 
+def _printable_streams() -> None:
+    """Text that cannot be encoded (a non-UTF-8 byte of an argument, which Python hands over
+    as a lone surrogate) is shown escaped (``\\udcff``) instead of failing while printing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                reconfigure(errors="backslashreplace")
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -263,6 +273,7 @@ class RootGroup(click.Group):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        _printable_streams()
         app = extra.pop("obj", None) or App()
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, False, obj=app, **extra)

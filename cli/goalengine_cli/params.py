@@ -159,3 +159,17 @@ class WhenType(_ParamType):
 AS_OF = WhenType(end_of_day=True)
 UNTIL = WhenType(end_of_day=True)
 SINCE = WhenType(end_of_day=False)
+
+
+class SafePath(click.Path):
+    """``click.Path`` whose checks never raise from the operating system: a NUL byte, a name
+    too long or a path through a file (``/dev/null/x``) is a usage error (exit 2)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a path cannot contain a NUL byte", param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except (OSError, ValueError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            self.fail(f"cannot use {str(value)!r}: {why}", param, ctx)

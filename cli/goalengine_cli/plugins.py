@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import click
 from goalengine.errors import InvalidInput, NotFound, PluginError
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
+from goalengine_cli.params import SafePath
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -133,7 +135,7 @@ def _installed(package: str) -> bool:
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=SafePath(file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
     help="Where to create the goalengine-NAME directory.",
@@ -147,14 +149,28 @@ def new(app: App, name: str, directory: Path) -> None:
             f"{name!r}: use lower-case letters, digits and single hyphens (e.g. 'schema')",
             param_hint="'NAME'",
         )
+    if len(name) > 64:
+        raise click.BadParameter("a plugin name has at most 64 characters", param_hint="'NAME'")
     root = directory / f"goalengine-{name}"
-    if root.exists():
+    try:
+        exists = root.exists()
+    except (OSError, ValueError) as e:
+        raise click.BadParameter(f"cannot use {str(directory)!r}: {e}", param_hint="'--dir'") from e
+    if exists:
         raise InvalidInput(f"{root} already exists; choose another name or --dir")
     files = skeleton(name)
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    try:
+        for relative, text in files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except (OSError, ValueError) as e:
+        shutil.rmtree(root, ignore_errors=True)  # no half-written skeleton left behind
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise click.BadParameter(
+            f"cannot write a plugin skeleton under {str(directory)!r}: {why}",
+            param_hint="'--dir'",
+        ) from e
     result = {"name": name, "path": str(root), "files": sorted(files)}
 
     def render(r: Mapping[str, Any]) -> None:
