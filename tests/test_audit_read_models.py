@@ -89,7 +89,9 @@ def test_a_clean_store_reports_both_phases_with_their_rates(case: dict[str, Any]
     assert "match a rebuild" in result.stdout
     assert verify(case["url"], read_models=False)["read_models"] is None
     with GoalEngine(case["url"]) as e:
-        assert e.verify()["read_models"] is None  # the API's default: the chain phase alone
+        default = e.verify()["read_models"]  # the API's default: both phases, like the CLI
+        assert default is not None
+        assert default["ok"]
     skipped = CliRunner().invoke(
         cli, ["--store", case["url"], "audit", "verify", "--no-read-models"]
     )

@@ -90,11 +90,11 @@ class AuditArea(GoalsArea, GoalReadsArea):
         checkpoints: Sequence[str] = (),
         key: bytes | None = None,
         progress: Callable[[int, int], None] | None = None,
-        read_models: bool = False,
+        read_models: bool = True,
     ) -> VerifyReport:
-        """Check the integrity chain, the sequence, every snapshot and ``checkpoints``; with
-        ``read_models`` (``audit verify`` sets it), then, as a separate phase with its own rate,
-        that the read-model rows equal what a rebuild gives (it costs about a rebuild's read).
+        """Check the integrity chain, the sequence, every snapshot and ``checkpoints``; then, as
+        a separate phase with its own rate, that the read-model rows equal what a rebuild gives
+        (it costs about a rebuild's read; ``read_models=False`` checks the record alone).
 
         Returns a report (``ok``, counts, ``problems``, ``first_problem``, ``read_models``);
         ``progress(done, total)`` is called after each page of the chain phase.
