@@ -230,3 +230,11 @@ def test_cli_plugins_new_with_a_very_long_name_is_a_usage_error(
     assert result.exit_code == 2
     assert "64 characters" in result.output
     assert list(tmp_path.iterdir()) == [tmp_path / "cli.db"]
+
+
+@pytest.mark.parametrize("bad", [False, 3, b"therapist:lee"])
+def test_an_actor_that_is_not_text_is_refused_everywhere(
+    engine: GoalEngine, ids: dict[str, str], bad: object
+) -> None:
+    refused(engine, InvalidType, "actor", lambda: engine.scale(ids["goal"], 4, actor=bad))  # type: ignore[arg-type]
+    refused(engine, InvalidType, "actor", lambda: engine.audit_history(ids["goal"], actor=bad))  # type: ignore[arg-type]

@@ -138,9 +138,9 @@ def state(engine: GoalEngine) -> Any:
 
 
 #: Tracebacks found in the audit area, reported to its developer (not fixed here): a NUL byte
-#: in ``audit checkpoint --key-file`` / ``audit replay FILE``, an ``audit export --out`` path
+#: in ``audit checkpoint|verify --key-file`` or ``audit replay FILE``, an ``audit export --out`` path
 #: that cannot be written (too long, unwritable directory).
-AUDIT_FINDINGS = {"audit checkpoint", "audit export", "audit replay"}
+AUDIT_FINDINGS = {"audit checkpoint", "audit export", "audit replay", "audit verify"}
 
 
 def _case(name: str) -> Any:
@@ -167,7 +167,7 @@ def test_a_command_never_shows_a_traceback(
     @settings(
         max_examples=PER_COMMAND,
         deadline=None,
-        derandomize=True,
+        derandomize=os.environ.get("FUZZ_RANDOM") is None,
         suppress_health_check=list(HealthCheck),
     )
     @given(data=st.data())
@@ -194,3 +194,7 @@ def test_a_command_never_shows_a_traceback(
     finally:
         os.chdir(cwd)
         watcher.close()
+
+
+def test_the_fuzz_runs_at_least_2000_cases_in_ci() -> None:
+    assert PER_COMMAND * len(COMMANDS) >= 2000

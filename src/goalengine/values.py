@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from goalengine.errors import InvalidInput
+from goalengine.errors import InvalidInput, InvalidType
 
 
 class Horizon(enum.Enum):
@@ -140,6 +140,12 @@ class Actor:
 
     @classmethod
     def parse(cls, text: str) -> Actor:
+        if not isinstance(text, str):
+            raise InvalidType(
+                f"actor is 'role:name' text, not {type(text).__name__}",
+                param="actor",
+                accepts="'role:name' text or an Actor",
+            )
         role, sep, name = text.partition(":")
         if not sep or not name.strip():
             raise InvalidInput(
