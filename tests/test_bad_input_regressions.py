@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -238,3 +239,36 @@ def test_an_actor_that_is_not_text_is_refused_everywhere(
 ) -> None:
     refused(engine, InvalidType, "actor", lambda: engine.scale(ids["goal"], 4, actor=bad))  # type: ignore[arg-type]
     refused(engine, InvalidType, "actor", lambda: engine.audit_history(ids["goal"], actor=bad))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "param"),
+    [
+        (lambda e, p: e.checkpoint(key=False), "key"),
+        (lambda e, p: e.verify(key="secret"), "key"),
+        (lambda e, p: e.verify(checkpoints=None), "checkpoints"),
+        (lambda e, p: e.verify(checkpoints="1:ab"), "checkpoints"),
+        (lambda e, p: e.verify(checkpoints=[1]), "checkpoints"),
+        (lambda e, p: e.events(after=2**63), None),
+        (lambda e, p: e.export(None), "out"),
+        (lambda e, p: e.export(p / ("x" * 300)), "out"),
+        (lambda e, p: e.export(p / "missing" / "x.jsonl"), "out"),
+        (lambda e, p: e.export(p), "out"),
+        (lambda e, p: e.export(str(p / "a\udc80.jsonl")), "out"),
+        (lambda e, p: e.replay(None), "path"),
+    ],
+)
+def test_audit_calls_refuse_wrong_arguments_and_write_nothing(
+    tmp_path: Path, call: Any, param: str | None
+) -> None:
+    """The audit area's API checks its arguments too (found by a one-off fuzz of the audit
+    methods): a GoalEngineError naming the parameter, no file, nothing recorded."""
+    with GoalEngine(f"sqlite:///{tmp_path / 's.db'}", actor="auditor:kim") as engine:
+        engine.add_client("Sam")
+        before = engine.fingerprint()
+        with pytest.raises(InvalidInput) as caught:
+            call(engine, tmp_path)
+        if param is not None:
+            assert caught.value.details.get("param") == param
+        assert engine.fingerprint() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("s.db")) == []

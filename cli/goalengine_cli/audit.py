@@ -19,7 +19,7 @@ import click
 from goalengine.errors import InvalidInput
 from goalengine_cli import output as out
 from goalengine_cli.context import App, json_option, pass_app
-from goalengine_cli.params import AS_OF, SINCE, UNTIL
+from goalengine_cli.params import AS_OF, SINCE, UNTIL, SafePath
 from goalengine_cli.render import render_client, render_goal
 
 ENV_AUDIT_KEY = "GOALENGINE_AUDIT_KEY"
@@ -45,7 +45,7 @@ def _key(key_file: Path | None) -> bytes | None:
 
 key_option = click.option(
     "--key-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=SafePath(exists=True, dir_okay=False, path_type=Path),
     help=f"The auditor's HMAC key, kept apart from the store (or set {ENV_AUDIT_KEY}).",
 )
 checkpoint_option = click.option(
@@ -320,7 +320,11 @@ def _unchecked_text(u: Mapping[str, Any] | None) -> str | None:
 
 @audit.command()
 @click.option(
-    "--out", "out_path", required=True, type=click.Path(path_type=Path), help="The file to write."
+    "--out",
+    "out_path",
+    required=True,
+    type=SafePath(dir_okay=False, path_type=Path),
+    help="The file to write.",
 )
 @click.option("--client", "client_ref", metavar="CLIENT", help="Only this client's records.")
 @click.option("--since", type=SINCE, help="From the first position recorded at or after this time.")
@@ -369,7 +373,7 @@ def export(
 
 
 @audit.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=SafePath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--goal", "ref", metavar="ID", help="Rebuild this goal (or client) only.")
 @click.option("--as-of", type=AS_OF, help="The state current at that moment.")
 @checkpoint_option

@@ -6,6 +6,7 @@ access of each audited read (an ``AuditAccess`` event, chained like every other)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -71,7 +72,7 @@ class AuditArea(GoalsArea, GoalReadsArea):
         ``data``."""
         from goalengine.audit import feed as feeds
 
-        for name, value, low, high in (("after", after, 0, None), ("limit", limit, 1, 1000)):
+        for name, value, low, high in (("after", after, 0, 2**62), ("limit", limit, 1, 1000)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidInput(f"{name} is a whole number, not {value!r}")
             if value < low or (high is not None and value > high):
@@ -82,7 +83,7 @@ class AuditArea(GoalsArea, GoalReadsArea):
         """The store's position and digest now (``POS:DIGEST``), HMAC-signed with ``key``."""
         from goalengine.audit import checkpoints
 
-        return checkpoints.checkpoint(self._store, key)
+        return checkpoints.checkpoint(self._store, _key(key))
 
     def verify(
         self,
@@ -101,7 +102,9 @@ class AuditArea(GoalsArea, GoalReadsArea):
         """
         from goalengine.audit import verify as verification
 
-        return verification.verify(self._store, checkpoints, key, progress, read_models=read_models)
+        return verification.verify(
+            self._store, _checkpoints(checkpoints), _key(key), progress, read_models=read_models
+        )
 
     def export(
         self,
@@ -121,7 +124,7 @@ class AuditArea(GoalsArea, GoalReadsArea):
 
         client_id = None if client is None else self._read.resolve("client", client)
         moment = None if since is None else parse_when(since, end_of_day=False, what="--since")
-        path = Path(out)
+        path = _writable(out)
         who = self._who(actor)
 
         def record(record_id: UUID, manifest: dict[str, Any]) -> None:
@@ -135,16 +138,21 @@ class AuditArea(GoalsArea, GoalReadsArea):
             }
             self._record_access("export", str(client_id or "store"), detail, who, id=record_id)
 
-        return exports.export(
-            self._store,
-            path,
-            client=client_id,
-            since=moment,
-            from_position=from_position,
-            engine_version=__version__,
-            exported_by=str(who),
-            record=record,
-        )
+        try:
+            return exports.export(
+                self._store,
+                path,
+                client=client_id,
+                since=moment,
+                from_position=from_position,
+                engine_version=__version__,
+                exported_by=str(who),
+                record=record,
+            )
+        except OSError as e:  # the disk filled up, the directory went away …
+            raise StoreError(
+                f"cannot write the export to {path}: {e.strerror or e}; nothing was handed out"
+            ) from e
 
     def audit_history(self, ref: str | UUID, *, actor: ActorLike = None) -> list[HistoryEntry]:
         """A goal's or client's full history, recorded in the access log."""
@@ -263,4 +271,44 @@ class AuditArea(GoalsArea, GoalReadsArea):
         aggregate's state with ``ref``, else a summary with every goal's and client's state."""
         from goalengine.audit import export as exports
 
-        return exports.replay_file(Path(path), ref, as_of, checkpoints, key)
+        if not isinstance(path, (str, Path)) or not str(path) or "\x00" in str(path):
+            raise InvalidInput(f"path is the export file to replay, not {path!r}", param="path")
+        return exports.replay_file(Path(path), ref, as_of, _checkpoints(checkpoints), _key(key))
+
+
+def _writable(out: str | Path) -> Path:
+    """``out`` as a path an export can be written to, or InvalidInput saying why not."""
+    if not isinstance(out, (str, Path)) or not str(out) or "\x00" in str(out):
+        raise InvalidInput(f"out is the path of the file to write, not {out!r}", param="out")
+    try:
+        str(out).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            "--out must be a path in UTF-8 text (it is recorded in the access log)", param="out"
+        ) from None
+    path = Path(out)
+    parent = path.parent
+    if len(path.name.encode("utf-8")) > 240:
+        raise InvalidInput(f"--out {path.name[:16]}…: the file name is too long", param="out")
+    if path.is_dir():
+        raise InvalidInput(f"--out {path} is a directory; name a file", param="out")
+    if not parent.is_dir():
+        raise InvalidInput(f"--out {path}: directory {parent} does not exist", param="out")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidInput(f"--out {path}: directory {parent} is not writable", param="out")
+    return path
+
+
+def _key(key: object) -> bytes | None:
+    if key is None or isinstance(key, bytes):
+        return key
+    raise InvalidInput(f"key is the HMAC key as bytes, or None; not {key!r}", param="key")
+
+
+def _checkpoints(checkpoints: object) -> Sequence[str]:
+    if isinstance(checkpoints, (list, tuple)) and all(isinstance(c, str) for c in checkpoints):
+        return checkpoints
+    raise InvalidInput(
+        "checkpoints is a list of POS:DIGEST texts (as `audit checkpoint` prints them)",
+        param="checkpoints",
+    )
