@@ -177,8 +177,9 @@ def test_cbt_outcome_goals_need_a_symptom_target_with_a_date(engine: GoalEngine)
     ):
         with pytest.raises(RuleViolation) as refused:
             engine.create_goal(cid, "Score under 10 on the PHQ-9", **{**base, **change})
-        assert missing in refused.value.message
-        assert "[cbt.symptom-target]" in refused.value.message
+        assert missing in refused.value.screen
+        assert "[cbt.symptom-target]" in refused.value.screen
+        assert "cbt.symptom-target" in refused.value.message
         (error,) = [f for f in refused.value.details["findings"] if f["severity"] == "error"]
         assert error["rule"] == "cbt.symptom-target"
         assert error["plugin"] == "cbt"
@@ -230,11 +231,13 @@ def test_act_goals_must_serve_a_declared_value(engine: GoalEngine) -> None:
     before = engine.fingerprint()
     with pytest.raises(RuleViolation) as refused:
         engine.create_goal(cid, "Walk 20 minutes after lunch", **{**SMART, "values": ()})
-    assert "name the value it serves with --value (1. family; 2. health)" in refused.value.message
-    assert "[act.value-link]" in refused.value.message
+    assert "name the value it serves with --value (1. family; 2. health)" in refused.value.screen
+    assert "[act.value-link]" in refused.value.screen
+    assert "family" not in refused.value.message  # the message names rules, never content
     no_values = client(engine, "act", values=[])
-    with pytest.raises(RuleViolation, match="has no declared values yet"):
+    with pytest.raises(RuleViolation) as refused:
         engine.create_goal(no_values, "Walk 20 minutes after lunch", **{**SMART, "values": ()})
+    assert "has no declared values yet" in refused.value.screen
     assert engine.fingerprint() != before  # the second client was added …
     served = engine.create_goal(
         cid, "Walk 20 minutes after lunch", attributes={"process": "values-based-action"}, **SMART
@@ -324,7 +327,8 @@ def test_dbt_refuses_a_lower_category_first_while_life_is_at_risk(engine: GoalEn
     before = engine.fingerprint()
     with pytest.raises(RuleViolation) as refused:
         engine.prioritize_client(cid, [therapy, life])
-    assert "'No self-harm this month' is an active life-threatening target" in refused.value.message
+    assert "'No self-harm this month' is an active life-threatening target" in refused.value.screen
+    assert "No self-harm" not in refused.value.message  # a goal's title stays out of it
     assert engine.fingerprint() == before
     # Putting life first but skills above therapy: allowed, with a warning stored in the event.
     done = engine.prioritize_client(cid, [life, skills, therapy])
@@ -381,7 +385,12 @@ def test_findings_are_printed_and_in_json(sqlite_url: str) -> None:
     error = json.loads(refused.stdout)["error"]
     assert error["type"] == "RuleViolation"
     assert "cbt.symptom-target" in [f["rule"] for f in error["details"]["findings"]]
-    assert refused.stderr.startswith("Error: refused: a CBT outcome goal needs")
+    # With --json the stderr line is the message, which names the rule, not the content.
+    assert refused.stderr.startswith("Error: refused by rule cbt.symptom-target")
+    plain = run(sqlite_url, "goal", "create", cid, "Score under 10 on the PHQ-9",
+                "--horizon", "long", "--kind", "outcome", "--domain", "emotional")  # fmt: skip
+    assert plain.exit_code == 1
+    assert plain.stderr.startswith("Error: refused: a CBT outcome goal needs")  # for a person
 
 
 def test_dbt_through_the_cli(sqlite_url: str) -> None:

@@ -108,7 +108,17 @@ class Conflict(GoalEngineError):
 
 
 class RuleViolation(GoalEngineError):
-    """A modality or built-in rule refused the command; ``details['findings']`` lists why."""
+    """A modality or built-in rule refused the command; ``details['findings']`` lists why.
+
+    The message names the rules only (a finding's text may quote a goal's title); ``screen``
+    shows the findings' messages to a person."""
+
+    @property
+    def screen(self) -> str:
+        errors = [f for f in self.details.get("findings") or () if f.get("severity") == "error"]
+        if not errors:
+            return self.message
+        return "refused: " + "; ".join(f"{f['message']} [{f['rule']}]" for f in errors)
 
 
 class PermissionDenied(GoalEngineError):

@@ -174,8 +174,11 @@ class PluginManager(PluginRegistry):
 
         errors = [f for f in findings if f.severity is Severity.ERROR]
         if errors:
-            text = "; ".join(f"{f.message} [{f.rule}]" for f in errors)
-            raise RuleViolation(f"refused: {text}", findings=[unstructure(f) for f in findings])
+            rules = ", ".join(dict.fromkeys(f.rule for f in errors))
+            raise RuleViolation(
+                f"refused by rule {rules} (the findings say why)",
+                findings=[unstructure(f) for f in findings],
+            )
         return tuple(findings)
 
     def evaluate(self, goal: GoalView, client: ClientView, action: str) -> tuple[Finding, ...]:
