@@ -146,6 +146,14 @@ def manifest_engine_version(m: dict[str, Any], ls: Lines, _: bytes) -> tuple[dic
     return m, ls
 
 
+def manifest_plugin_versions(
+    m: dict[str, Any], ls: Lines, _: bytes
+) -> tuple[dict[str, Any], Lines]:
+    assert m["manifest"]["plugin_versions"]  # the plugins loaded when it was written
+    m["manifest"]["plugin_versions"]["cbt"] = "9.9.9"
+    return m, ls
+
+
 def manifest_counts(m: dict[str, Any], ls: Lines, _: bytes) -> tuple[dict[str, Any], Lines]:
     m["manifest"]["counts"]["goals"] += 1
     return m, ls
@@ -300,6 +308,7 @@ CASES: dict[str, Callable[..., tuple[dict[str, Any], Lines]]] = {
     "trailer (access record) cut": cut_trailer,
     "line owner change": owner_change,
     "manifest engine_version": manifest_engine_version,
+    "manifest plugin_versions": manifest_plugin_versions,
     "manifest counts": manifest_counts,
     "manifest first position": manifest_first_position,
     "manifest store format": manifest_store_format,
@@ -337,6 +346,7 @@ def test_clean_exports_verify_against_the_store_checkpoint(exports: dict[str, An
         bare: Any = GoalEngine.replay(path)
         assert not bare["manifest_authenticated"]
         assert "engine_version" in bare["unauthenticated"]
+        assert "plugin_versions" in bare["unauthenticated"]
         assert check(str(path), cp, KEY)["manifest_authenticated"]
         assert not check(str(path))["manifest_authenticated"]
     m, ls = _read(exports["dir"] / "client.jsonl")

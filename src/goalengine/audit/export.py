@@ -75,6 +75,7 @@ def export(
     engine_version: str,
     exported_by: str,
     record: Recorder | None = None,
+    plugin_versions: dict[str, str] | None = None,
 ) -> ExportManifest:
     """Write a contiguous range of the chain as JSON Lines: the manifest first, then one line a
     position (the event, or for a ``--client`` export another owner's skeleton row), then the
@@ -219,6 +220,7 @@ def export(
         manifest: dict[str, Any] = {
             "format": EXPORT_FORMAT,
             "engine_version": engine_version,
+            "plugin_versions": dict(sorted((plugin_versions or {}).items())),
             "store_format": meta.get("format"),
             "exported_at": datetime.now(UTC).isoformat(timespec="microseconds"),
             "exported_by": exported_by,

@@ -552,6 +552,7 @@ def _positions(export: ExportFile) -> str:
 #: export's access record (whose id is the manifest's digest).
 UNAUTHENTICATED_FIELDS = (
     "engine_version",
+    "plugin_versions",
     "store_format",
     "exported_at",
     "exported_by",

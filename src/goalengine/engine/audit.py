@@ -148,6 +148,9 @@ class AuditArea(GoalsArea, GoalReadsArea):
                 engine_version=__version__,
                 exported_by=str(who),
                 record=record,
+                plugin_versions={
+                    p.name: p.version for p in self.plugins.plugins() if p.status == "ok"
+                },
             )
         except OSError as e:  # the disk filled up, the directory went away …
             raise StoreError(

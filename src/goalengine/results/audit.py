@@ -70,6 +70,8 @@ class ExportManifest(TypedDict):
 
     format: str
     engine_version: str
+    #: The plugins loaded when the export was written (name → version).
+    plugin_versions: dict[str, str]
     exported_at: str
     exported_by: str
     scope: dict[str, str | None]
