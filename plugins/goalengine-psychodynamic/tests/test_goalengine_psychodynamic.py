@@ -119,7 +119,7 @@ def test_an_insight_goal_without_anchors_is_refused(
         engine.create_goal(
             client["id"], "Recognise my pattern of withdrawing when close", **INSIGHT
         )
-    assert "--anchor-low and --anchor-high" in refused.value.message
+    assert "--anchor-low and --anchor-high" in refused.value.screen
     errors = [f for f in refused.value.details["findings"] if f["severity"] == "error"]
     assert [f["rule"] for f in errors] == ["psychodynamic.insight-anchors"]
     assert engine.fingerprint() == before
