@@ -245,10 +245,6 @@ class ReadModels:
             statement += f" LIMIT {int(limit)}"
         return self._rows(statement, params)
 
-    def count(self, table: str, key: str, oid: UUID) -> int:
-        rows = self._rows(f"SELECT COUNT(*) AS n FROM {{p}}{table} WHERE {key} = ?", (str(oid),))
-        return int(rows[0]["n"])
-
     def session_on(self, client: UUID, day: date) -> int | None:
         """The number of the client's session on ``day``, if one was recorded."""
         rows = self._rows(
